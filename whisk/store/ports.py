@@ -1,0 +1,194 @@
+"""The store port: what the controller and invoker need from persistence.
+
+Entities are kept as JSON documents (the entity's stored form, produced and read by
+``whisk.entities``) beside a few indexed columns, the way OpenWhisk keeps documents in its
+entity store. The store knows nothing of entity classes: it moves ``StoredEntity`` values.
+
+Every write carries the revision the writer read (``None`` for a create). A write whose
+revision no longer matches raises ``ConcurrentModification``; a create over an existing key
+raises ``AlreadyExists`` (or ``WrongCollection`` when the key is held by another collection).
+``commit`` applies several writes atomically: all of them or none.
+
+Implementations: ``memory.MemoryStore`` (unit tests, in-process twin) and
+``sql.SqlStore`` (SQLite through aiosqlite, PostgreSQL through asyncpg). One behaviour suite
+(tests/store/) runs unchanged against each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class Collection(StrEnum):
+    ACTIONS = "actions"
+    PACKAGES = "packages"
+    TRIGGERS = "triggers"
+    RULES = "rules"
+
+
+@dataclass(frozen=True, slots=True)
+class EntityKey:
+    """Where an entity lives: its root namespace, optional package and name.
+
+    Keys are unique across collections within a namespace (as OpenWhisk's document ids are).
+    """
+
+    namespace: str
+    name: str
+    package: str | None = None
+
+    @property
+    def path(self) -> str:
+        return f"{self.namespace}/{self.package}/{self.name}" if self.package else (
+            f"{self.namespace}/{self.name}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntity:
+    collection: Collection
+    key: EntityKey
+    doc: dict[str, Any]
+    revision: int = 0  # 0 = never stored; the store sets 1 on create and adds 1 on each update
+    updated: int = 0  # epoch ms, set by the store on every write
+
+
+@dataclass(frozen=True, slots=True)
+class Put:
+    """Create (``expected_revision is None``) or update (revision must match) an entity."""
+
+    collection: Collection
+    key: EntityKey
+    doc: dict[str, Any]
+    expected_revision: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delete:
+    key: EntityKey
+    expected_revision: int | None = None  # None = delete whatever revision is stored
+
+
+Write = Put | Delete
+
+
+@dataclass(frozen=True, slots=True)
+class ActivationRecord:
+    """An activation as the store indexes it; ``doc`` is the full stored record."""
+
+    activation_id: str
+    namespace: str  # the invoking namespace (who may read it)
+    name: str  # the entity name
+    package: str | None  # the package (or binding) segment used for name filtering
+    start: int  # epoch ms
+    end: int  # epoch ms, 0 while pending
+    status_code: int | None  # None while pending
+    doc: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ActivationQuery:
+    namespace: str
+    name: str | None = None
+    package: str | None = None  # only with name
+    since: int | None = None  # inclusive, epoch ms on start
+    upto: int | None = None  # inclusive, epoch ms on start
+    skip: int = 0
+    limit: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """One key: a subject (user) and the one namespace the key grants.
+
+    A subject may own several identities (one per namespace); a namespace belongs to exactly one
+    identity, and the namespace's limit overrides live with it.
+    """
+
+    subject: str
+    namespace: str
+    uuid: str
+    key_hash: str  # salted hash of the secret; the secret itself is never stored
+    blocked: bool = False
+    limits: dict[str, Any] = field(default_factory=dict)  # namespace limit overrides
+
+
+class EntityStore(Protocol):
+    async def get(self, key: EntityKey) -> StoredEntity | None: ...
+
+    async def put(self, write: Put) -> StoredEntity: ...
+
+    async def delete(self, write: Delete) -> StoredEntity: ...
+
+    async def commit(self, writes: Sequence[Write]) -> list[StoredEntity]:
+        """Apply all writes atomically. Returns the stored entity for each write, in order
+        (for a Delete, the entity as it was before deletion)."""
+        ...
+
+    async def list(
+        self,
+        namespace: str,
+        collection: Collection,
+        *,
+        package: str | None = None,
+        all_packages: bool = False,
+        skip: int = 0,
+        limit: int | None = 30,
+    ) -> list[StoredEntity]:
+        """Entities of one collection, newest ``updated`` first. ``package=None`` and
+        ``all_packages=False`` lists the root of the namespace only; ``package='p'`` lists
+        entities inside package p; ``all_packages=True`` lists everything in the namespace."""
+        ...
+
+    async def count(
+        self,
+        namespace: str,
+        collection: Collection,
+        *,
+        package: str | None = None,
+        all_packages: bool = False,
+    ) -> int: ...
+
+
+class ActivationStore(Protocol):
+    async def put_activation(self, record: ActivationRecord) -> None:
+        """Insert, or replace the record with the same id (a pending record becoming final)."""
+        ...
+
+    async def get_activation(self, namespace: str, activation_id: str) -> ActivationRecord | None: ...
+
+    async def list_activations(self, query: ActivationQuery) -> list[ActivationRecord]:
+        """Newest ``start`` first."""
+        ...
+
+    async def count_activations(self, query: ActivationQuery) -> int: ...
+
+
+class IdentityStore(Protocol):
+    async def create_identity(self, identity: Identity) -> None:
+        """Raises AlreadyExists if the namespace or the uuid is taken."""
+        ...
+
+    async def get_identity_by_uuid(self, uuid: str) -> Identity | None: ...
+
+    async def get_identity(self, namespace: str) -> Identity | None: ...
+
+    async def list_identities(self, subject: str | None = None) -> list[Identity]: ...
+
+    async def delete_identity(self, namespace: str) -> None:
+        """Raises NotFound."""
+        ...
+
+    async def update_identity(self, identity: Identity) -> None:
+        """Replace uuid, key hash, blocked flag and limits of the identity holding
+        ``identity.namespace`` (NotFound if none)."""
+        ...
+
+
+class Store(EntityStore, ActivationStore, IdentityStore, Protocol):
+    """Everything the services need, behind one object; ``close()`` releases connections."""
+
+    async def close(self) -> None: ...
