@@ -79,7 +79,7 @@ class WrongCollection(Conflict):
 
 
 class NotEmpty(Conflict):
-    default_message = "Package not empty (contains 1 entity). Set force param or delete package contents."
+    default_message = "Package not empty. Set force param or delete package contents."
 
 
 class Throttled(WhiskError):

@@ -1,0 +1,1 @@
+"""Whisk's entities: pure value objects with OpenWhisk's rules. No I/O anywhere below."""

@@ -1,0 +1,163 @@
+"""What an action runs: code of a runtime kind, a blackbox image, or a sequence.
+
+``Exec.from_json`` checks a PUT's ``exec`` object against the runtime manifest; the stored form
+round-trips through ``to_stored`` / ``from_stored`` without checks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from whisk.entities.names import FullyQualifiedName
+from whisk.entities.runtimes import BLACKBOX, SEQUENCE, RuntimeManifest
+from whisk.errors import InvalidArgument, PayloadTooLarge
+
+_BASE64_RE = re.compile(r"\A[A-Za-z0-9+/]*={0,2}\Z")
+MAX_SEQUENCE_LENGTH = 50
+
+
+def looks_binary(code: str) -> bool:
+    """OpenWhisk's rule: code is binary (base64) when, trimmed, it is non-empty, a multiple of
+    four long and all base64 characters."""
+    trimmed = code.strip()
+    return bool(trimmed) and len(trimmed) % 4 == 0 and _BASE64_RE.match(trimmed) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class CodeExec:
+    kind: str
+    code: str
+    binary: bool = False
+    main: str | None = None
+
+    def to_stored(self, include_code: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "binary": self.binary}
+        if include_code:
+            out["code"] = self.code
+        if self.main:
+            out["main"] = self.main
+        return out
+
+    @property
+    def size(self) -> int:
+        return len(self.code.encode())
+
+
+@dataclass(frozen=True, slots=True)
+class BlackboxExec:
+    image: str
+    code: str | None = None
+    binary: bool = False
+    main: str | None = None
+    kind: str = BLACKBOX
+
+    def to_stored(self, include_code: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": BLACKBOX, "image": self.image, "binary": self.binary}
+        if include_code and self.code is not None:
+            out["code"] = self.code
+        if self.main:
+            out["main"] = self.main
+        return out
+
+    @property
+    def size(self) -> int:
+        return len(self.code.encode()) if self.code else 0
+
+
+@dataclass(frozen=True, slots=True)
+class SequenceExec:
+    components: tuple[FullyQualifiedName, ...]
+    kind: str = SEQUENCE
+
+    def to_stored(self, include_code: bool = True) -> dict[str, Any]:
+        return {"kind": SEQUENCE, "components": [str(c) for c in self.components]}
+
+    @property
+    def binary(self) -> bool:
+        return False
+
+    @property
+    def size(self) -> int:
+        return sum(len(str(c)) for c in self.components)
+
+
+Exec = CodeExec | BlackboxExec | SequenceExec
+
+
+def _optional_str(value: object, what: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidArgument(f"'{what}' must be a string.")
+    return value or None
+
+
+def exec_from_json(
+    value: object,
+    manifest: RuntimeManifest,
+    *,
+    caller_namespace: str,
+    max_code_bytes: int,
+) -> Exec:
+    """Check a PUT's ``exec``: the kind must exist (``<family>:default`` resolves), code is
+    required for code kinds, ``binary`` is inferred, sizes are bounded."""
+    if not isinstance(value, Mapping):
+        raise InvalidArgument("exec undefined" if value is None else "exec must be an object.")
+    kind = value.get("kind")
+    if kind == SEQUENCE:
+        components = value.get("components")
+        if not isinstance(components, list):
+            raise InvalidArgument("The sequence components must be a list of action names.")
+        if not components:
+            raise InvalidArgument("The sequence must not be empty.")
+        if len(components) > MAX_SEQUENCE_LENGTH:
+            raise InvalidArgument("Too many actions in the sequence.")
+        return SequenceExec(
+            tuple(FullyQualifiedName.parse(c).resolve(caller_namespace) for c in components)
+        )
+    code = value.get("code")
+    if code is not None and not isinstance(code, str):
+        raise InvalidArgument("'code' must be a string.")
+    main = _optional_str(value.get("main"), "main")
+    if code is not None and len(code.encode()) > max_code_bytes:
+        raise PayloadTooLarge(
+            f"exec larger than allowed: {len(code.encode())} > {max_code_bytes} bytes."
+        )
+    if kind == BLACKBOX:
+        image = value.get("image")
+        if not isinstance(image, str) or not image.strip():
+            raise InvalidArgument("The blackbox exec requires an 'image'.")
+        return BlackboxExec(
+            image=image.strip(),
+            code=code or None,
+            binary=looks_binary(code) if code else False,
+            main=main,
+        )
+    runtime = manifest.resolve(kind)
+    if not code:
+        raise InvalidArgument(f"The action code for kind '{runtime.kind}' is missing.")
+    if runtime.require_main and not main:
+        raise InvalidArgument(f"The kind '{runtime.kind}' requires a 'main' entry point.")
+    return CodeExec(kind=runtime.kind, code=code, binary=looks_binary(code), main=main)
+
+
+def exec_from_stored(value: Mapping[str, Any]) -> Exec:
+    kind = value["kind"]
+    if kind == SEQUENCE:
+        return SequenceExec(tuple(FullyQualifiedName.parse(c) for c in value["components"]))
+    if kind == BLACKBOX:
+        return BlackboxExec(
+            image=value["image"],
+            code=value.get("code"),
+            binary=bool(value.get("binary", False)),
+            main=value.get("main"),
+        )
+    return CodeExec(
+        kind=kind,
+        code=value.get("code", ""),
+        binary=bool(value.get("binary", False)),
+        main=value.get("main"),
+    )
