@@ -1,0 +1,111 @@
+// Whisk Node.js launcher: loads one action and runs it once per input line.
+// Started by the action proxy (node_executor.py) as `node launcher.js` with the action's
+// directory in WHISK_ACTION_ROOT and the function name in WHISK_ACTION_MAIN.
+// Protocol: fd WHISK_RESULT_FD (default 3) carries one JSON line per message back to the proxy.
+//   start:  {"ok": true} or {"ok": false, "error": "..."}
+//   stdin:  {"id": N, "msg": {"value": ..., "activation_id": ..., ...}}   (one line per run)
+//   result: {"id": N, "ok": true, "result": ...} or {"id": N, "ok": false, "error": ...}
+// User output on stdout/stderr passes through to the container's logs.
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const readline = require('readline');
+
+const RESULT_FD = Number(process.env.WHISK_RESULT_FD || 3);
+
+function send(message) {
+  const buffer = Buffer.from(JSON.stringify(message) + '\n', 'utf8');
+  let offset = 0;
+  while (offset < buffer.length) {
+    try {
+      offset += fs.writeSync(RESULT_FD, buffer, offset, buffer.length - offset);
+    } catch (err) {
+      if (err.code !== 'EAGAIN') throw err;
+    }
+  }
+}
+
+function describe(err) {
+  if (err instanceof Error) return err.message || err.name;
+  if (err === undefined) return 'undefined';
+  return err;
+}
+
+function loadMain() {
+  const root = process.env.WHISK_ACTION_ROOT;
+  const name = process.env.WHISK_ACTION_MAIN || 'main';
+  const file = process.env.WHISK_ACTION_FILE;
+  const target = file ? path.join(root, file) : root;
+  process.chdir(root);
+  const exported = require(target);
+  if (typeof exported === 'function' && (name === 'main' || exported.name === name)) {
+    return exported;
+  }
+  if (exported && typeof exported[name] === 'function') return exported[name];
+  throw new Error(`The action has no function named '${name}'.`);
+}
+
+function flushed(stream) {
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}
+
+function setEnvironment(msg) {
+  for (const [key, value] of Object.entries(msg)) {
+    if (key === 'value') continue;
+    const text = typeof value === 'string' ? value
+      : value === null || value === undefined ? '' : JSON.stringify(value);
+    process.env['__OW_' + key.toUpperCase()] = text;
+  }
+}
+
+const pending = new Set();
+
+async function runOne(main, id, msg) {
+  pending.add(id);
+  let reply;
+  try {
+    setEnvironment(msg);
+    const result = await main(msg.value === undefined ? {} : msg.value);
+    reply = { id, ok: true, result: result === undefined ? null : result };
+  } catch (err) {
+    if (err instanceof Error) console.error(err.stack || String(err));
+    reply = { id, ok: false, error: describe(err) };
+  }
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  if (!pending.delete(id)) return; // already answered by the uncaught-error handler
+  try {
+    send(reply);
+  } catch (err) {
+    send({ id, ok: false, error: `The action result could not be serialized: ${err.message}` });
+  }
+}
+
+function start() {
+  let main;
+  try {
+    main = loadMain();
+  } catch (err) {
+    console.error(err && err.stack ? err.stack : String(err));
+    send({ ok: false, error: `Initialization has failed due to: ${describe(err)}` });
+    process.exit(1);
+  }
+  send({ ok: true });
+  // An error escaping the action's callbacks fails the runs in flight instead of hanging them.
+  const failPending = (err) => {
+    console.error(err && err.stack ? err.stack : String(err));
+    for (const id of pending) send({ id, ok: false, error: describe(err) });
+    pending.clear();
+  };
+  process.on('uncaughtException', failPending);
+  process.on('unhandledRejection', failPending);
+  const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+  lines.on('line', (line) => {
+    if (!line) return;
+    const { id, msg } = JSON.parse(line);
+    runOne(main, id, msg || {});
+  });
+  lines.on('close', () => process.exit(0));
+}
+
+start();
