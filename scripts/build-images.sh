@@ -75,9 +75,17 @@ ensure_base() {
 # build_runtime IMAGE DOCKERFILE BASE
 build_runtime() {
     local image="$1" dockerfile="$2" base="$3"
+    local build_log
+    build_log="$(mktemp)"
     say "docker build ${image} (base ${base})"
-    docker build --quiet --build-arg "BASE_IMAGE=${base}" -f "${dockerfile}" -t "${image}" \
-        "${proxy_dir}" >/dev/null
+    if ! docker build --build-arg "BASE_IMAGE=${base}" -f "${dockerfile}" -t "${image}" \
+        "${proxy_dir}" >"${build_log}" 2>&1; then
+        cat "${build_log}" >&2
+        rm -f "${build_log}"
+        say "docker build ${image} failed" >&2
+        return 1
+    fi
+    rm -f "${build_log}"
     say "built ${image} ($(docker image inspect --format '{{.Size}}' "${image}" \
         | awk '{printf "%.0f MB", $1/1000000}'))"
 }

@@ -50,13 +50,21 @@ function flushed(stream) {
   return new Promise((resolve) => stream.write('', () => resolve()));
 }
 
+let runKeys = [];
+
+// __OW_<KEY> for every key but value, reset per run (a key absent from this run is removed).
 function setEnvironment(msg) {
+  const keys = [];
   for (const [key, value] of Object.entries(msg)) {
     if (key === 'value') continue;
     const text = typeof value === 'string' ? value
       : value === null || value === undefined ? '' : JSON.stringify(value);
-    process.env['__OW_' + key.toUpperCase()] = text;
+    const name = '__OW_' + key.toUpperCase();
+    process.env[name] = text;
+    keys.push(name);
   }
+  for (const name of runKeys) if (!keys.includes(name)) delete process.env[name];
+  runKeys = keys;
 }
 
 const pending = new Set();
