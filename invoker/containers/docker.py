@@ -1,0 +1,217 @@
+"""The Docker container factory: action containers through the Engine API (``docker_api``).
+
+A cold start is three round trips to the engine: create, attach (stdout + stderr, kept open for
+the container's life and read into a ``LogBuffer``), start. The image's user is looked up once
+per image. Blackbox images (TCP transport) cost one more: inspect, for the container's IP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from invoker.containers.action_client import ActionClient
+from invoker.containers.docker_api import AttachStream, DockerApi
+from invoker.containers.docker_config import (
+    INVOKER_LABEL,
+    DockerSettings,
+    container_user,
+    create_body,
+)
+from invoker.containers.log_buffer import LogBuffer
+from invoker.containers.logs import FrameDecoder, LineSplitter, rfc3339_nano
+from invoker.containers.ports import CollectedLogs, ContainerSpec, ProxyResponse, Transport
+from invoker.containers.sockets import SOCKET_NAME, socket_dir_name
+from whisk.errors import InternalError, NotFound, WhiskError
+
+log = structlog.get_logger(__name__)
+
+
+class DockerContainer:
+    def __init__(
+        self,
+        api: DockerApi,
+        container_id: str,
+        name: str,
+        client: ActionClient,
+        logs: LogBuffer,
+        socket_dir: Path,
+    ) -> None:
+        self._api = api
+        self._id = container_id
+        self.name = name
+        self._client = client
+        self._logs = logs
+        self._socket_dir = socket_dir
+        self._reader: asyncio.Task[None] | None = None
+        self._stream: AttachStream | None = None
+        self._destroyed = False
+
+    @property
+    def id(self) -> str:
+        return self._id
+
+    def follow(self, stream: AttachStream) -> None:
+        """Read the attach stream into the log buffer until the container's output ends."""
+        self._stream = stream
+        self._reader = asyncio.create_task(_pump(stream, self._logs), name=f"logs-{self.name}")
+
+    async def initialize(self, payload: dict[str, Any], timeout_s: float) -> ProxyResponse:
+        return await self._client.init(payload, timeout_s)
+
+    async def run(self, payload: dict[str, Any], timeout_s: float) -> ProxyResponse:
+        return await self._client.run(payload, timeout_s)
+
+    async def logs(self, limit_bytes: int, wait_for_sentinel: bool) -> CollectedLogs:
+        return await self._logs.collect(limit_bytes, wait_for_sentinel)
+
+    async def was_oom_killed(self) -> bool:
+        try:
+            state = (await self._api.inspect(self._id)).get("State") or {}
+        except NotFound:
+            return False
+        return bool(state.get("OOMKilled"))
+
+    async def pause(self) -> None:
+        await self._api.pause(self._id)
+
+    async def resume(self) -> None:
+        await self._api.unpause(self._id)
+
+    async def destroy(self) -> None:
+        if self._destroyed:
+            return
+        self._destroyed = True
+        try:
+            await self._api.remove(self._id)
+        except NotFound:
+            pass
+        finally:
+            await self._client.close()
+            if self._stream is not None:
+                self._stream.close()
+            if self._reader is not None:
+                self._reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._reader
+            self._logs.close()
+            shutil.rmtree(self._socket_dir, ignore_errors=True)
+
+
+async def _pump(stream: AttachStream, logs: LogBuffer) -> None:
+    decoder = FrameDecoder()
+    splitter = LineSplitter()
+    try:
+        async for chunk in stream.chunks():
+            now = rfc3339_nano(time.time_ns())
+            for name, payload in decoder.feed(chunk):
+                logs.append(splitter.feed(name, payload, now))
+    except ValueError as exc:  # a framing error: keep what we have
+        log.warning("bad docker attach stream", error=str(exc))
+    finally:
+        logs.append(splitter.flush(rfc3339_nano(time.time_ns())))
+        logs.close()
+
+
+class DockerFactory:
+    """Makes ``DockerContainer``s. Isolated: memory, CPU, pids, capabilities, network..."""
+
+    isolated = True
+
+    def __init__(self, settings: DockerSettings | None = None) -> None:
+        self.settings = settings or DockerSettings()
+        self._api = DockerApi(self.settings.socket_path, self.settings.api_version)
+        self._users: dict[str, str] = {}
+
+    @property
+    def api(self) -> DockerApi:
+        return self._api
+
+    async def _user_for(self, image: str) -> str:
+        user = self._users.get(image)
+        if user is None:
+            config = (await self._api.inspect_image(image)).get("Config") or {}
+            user = container_user(config.get("User") or "", self.settings.default_user)
+            self._users[image] = user
+        return user
+
+    def _socket_dir(self, name: str, user: str) -> Path:
+        path = Path(self.settings.runtime_dir) / socket_dir_name(name)
+        shutil.rmtree(path, ignore_errors=True)
+        path.mkdir(parents=True, mode=0o755)
+        uid, _, gid = user.partition(":")
+        if os.geteuid() == 0 and uid.isdigit():
+            os.chown(path, int(uid), int(gid) if gid.isdigit() else int(uid))
+        else:
+            path.chmod(0o777)  # the proxy's user must create its socket here
+        return path
+
+    async def create(self, spec: ContainerSpec) -> DockerContainer:
+        user = await self._user_for(spec.image)
+        socket_dir = self._socket_dir(spec.name, user)
+        body = create_body(spec, self.settings, user, str(socket_dir))
+        try:
+            container_id = await self._api.create(spec.name, body)
+        except WhiskError:
+            shutil.rmtree(socket_dir, ignore_errors=True)
+            raise
+        try:
+            stream = await self._api.attach(container_id)
+            try:
+                await self._api.start(container_id)
+                client = await self._client_for(spec, container_id, socket_dir)
+            except BaseException:
+                stream.close()
+                raise
+        except BaseException:
+            with contextlib.suppress(WhiskError):
+                await self._api.remove(container_id)
+            shutil.rmtree(socket_dir, ignore_errors=True)
+            raise
+        container = DockerContainer(
+            self._api, container_id, spec.name, client, LogBuffer(), socket_dir
+        )
+        container.follow(stream)
+        log.debug("docker container started", container=spec.name, id=container_id[:12])
+        return container
+
+    async def _client_for(
+        self, spec: ContainerSpec, container_id: str, socket_dir: Path
+    ) -> ActionClient:
+        if spec.transport is Transport.UNIX:
+            return ActionClient(
+                unix_path=str(socket_dir / SOCKET_NAME), concurrency=spec.concurrency
+            )
+        networks = (await self._api.inspect(container_id)).get("NetworkSettings") or {}
+        address = networks.get("IPAddress") or next(
+            (n.get("IPAddress") for n in (networks.get("Networks") or {}).values()), ""
+        )
+        if not address:
+            raise InternalError(f"container {spec.name} has no IP address")
+        return ActionClient(host=address, port=self.settings.tcp_port, concurrency=spec.concurrency)
+
+    async def remove_orphans(self, instance_label: str) -> int:
+        containers = await self._api.list_by_label(INVOKER_LABEL, instance_label)
+        removed = 0
+        for entry in containers:
+            try:
+                await self._api.remove(entry["Id"])
+                removed += 1
+            except NotFound:
+                continue
+            for name in entry.get("Names") or ():
+                path = Path(self.settings.runtime_dir) / socket_dir_name(name.lstrip("/"))
+                shutil.rmtree(path, ignore_errors=True)
+        if removed:
+            log.info("removed orphan containers", label=instance_label, count=removed)
+        return removed
+
+    async def close(self) -> None:
+        await self._api.close()
