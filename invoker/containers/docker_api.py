@@ -122,9 +122,7 @@ class DockerApi:
 
     async def remove(self, container_id: str) -> None:
         """Kill if running and remove, with its anonymous volumes."""
-        await self._call(
-            "DELETE", f"/containers/{container_id}", params={"force": "1", "v": "1"}
-        )
+        await self._call("DELETE", f"/containers/{container_id}", params={"force": "1", "v": "1"})
 
     async def list_by_label(self, label: str, value: str) -> list[dict[str, Any]]:
         """All containers (running or not) carrying ``label=value``."""

@@ -115,7 +115,8 @@ class LineSplitter:
 
 
 def _line(time: str, stream: str, raw: bytes | bytearray) -> LogLine:
-    return LogLine(time=time, stream=stream, text=bytes(raw).decode("utf-8", "replace").rstrip("\r"))
+    text = bytes(raw).decode("utf-8", "replace").rstrip("\r")
+    return LogLine(time=time, stream=stream, text=text)
 
 
 @dataclass

@@ -216,19 +216,24 @@ class ProcessFactory:
         return ProcessContainer(process, spec.name, client, LogBuffer(), directory)
 
     async def remove_orphans(self, instance_label: str) -> int:
-        label_dir = self._label_dir(instance_label)
-        removed = 0
-        for pid_file in label_dir.glob("*/pid"):
-            with contextlib.suppress(ValueError, OSError):
-                pid = int(pid_file.read_text())
-                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-                if b"actionproxy" in cmdline and str(pid_file.parent).encode() in cmdline:
-                    os.killpg(pid, signal.SIGKILL)
-                    removed += 1
-            shutil.rmtree(pid_file.parent, ignore_errors=True)
+        removed = await asyncio.to_thread(_kill_orphans, self._label_dir(instance_label))
         if removed:
             log.info("removed orphan action processes", label=instance_label, count=removed)
         return removed
 
     async def close(self) -> None:
         return None
+
+
+def _kill_orphans(label_dir: Path) -> int:
+    """Kill the process groups recorded under ``label_dir`` that still run an action proxy."""
+    removed = 0
+    for pid_file in label_dir.glob("*/pid"):
+        with contextlib.suppress(ValueError, OSError):
+            pid = int(pid_file.read_text())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if b"actionproxy" in cmdline and str(pid_file.parent).encode() in cmdline:
+                os.killpg(pid, signal.SIGKILL)
+                removed += 1
+        shutil.rmtree(pid_file.parent, ignore_errors=True)
+    return removed
