@@ -1,0 +1,56 @@
+"""Request and response helpers shared by the API modules."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from controller.api.auth import Authenticator
+from controller.context import Controller
+from whisk.errors import MalformedRequest, PayloadTooLarge
+from whisk.store.ports import Identity
+
+CONTROLLER_KEY = web.AppKey("controller", Controller)
+AUTH_KEY = web.AppKey("authenticator", Authenticator)
+TID_KEY = "whisk.tid"
+
+
+def controller(request: web.Request) -> Controller:
+    return request.app[CONTROLLER_KEY]
+
+
+async def identity(request: web.Request) -> Identity:
+    return await request.app[AUTH_KEY].identify(request)
+
+
+def tid(request: web.Request) -> str:
+    return str(request.get(TID_KEY, ""))
+
+
+async def read_json(request: web.Request) -> Any:
+    """The request body as JSON; an empty body is ``None`` (treated as ``{}`` by callers)."""
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge as exc:
+        raise PayloadTooLarge(
+            f"Request larger than allowed: {exc.actual_size} > {exc.max_size} bytes."
+        ) from exc
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedRequest(f"The request content was malformed:\n{exc}") from exc
+
+
+def json_response(
+    data: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.Response(
+        status=status,
+        body=json.dumps(data, separators=(",", ":")).encode(),
+        content_type="application/json",
+        headers=headers,
+    )

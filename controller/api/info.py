@@ -1,0 +1,70 @@
+"""Unauthenticated routes: ``GET /`` (limits and runtimes), ``GET /api/v1``, ``/ping`` and our
+OpenAPI document at ``/api/v1/api-docs``."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+import whisk
+from controller.api.http import controller, json_response
+from controller.api.openapi import openapi_document
+
+
+async def root_info(request: web.Request) -> web.Response:
+    ctl = controller(request)
+    limits = ctl.settings.system_limits
+    r = limits.ranges
+    mb = 1024 * 1024
+    return json_response(
+        {
+            "description": "Whisk, an OpenWhisk-compatible serverless engine",
+            "support": {"github": "", "slack": ""},
+            "api_paths": ["/api/v1"],
+            "limits": {
+                "actions_per_minute": limits.invocations_per_minute,
+                "triggers_per_minute": limits.fires_per_minute,
+                "concurrent_actions": limits.concurrent_invocations,
+                "sequence_length": 50,
+                "min_action_duration": r.timeout_ms.min,
+                "max_action_duration": r.timeout_ms.max,
+                "default_action_duration": r.timeout_ms.default,
+                "min_action_memory": r.memory_mb.min * mb,
+                "max_action_memory": r.memory_mb.max * mb,
+                "default_action_memory": r.memory_mb.default * mb,
+                "min_action_logs": r.logs_mb.min * mb,
+                "max_action_logs": r.logs_mb.max * mb,
+                "default_action_logs": r.logs_mb.default * mb,
+                "max_action_concurrency": r.concurrency.max,
+            },
+            "runtimes": ctl.manifest.to_info_json(),
+        }
+    )
+
+
+async def api_info(request: web.Request) -> web.Response:
+    return json_response(
+        {
+            "description": "OpenWhisk API",
+            "api_version": "1.0.0",
+            "api_version_path": "v1",
+            "build": f"whisk-{whisk.__version__}",
+            "buildno": whisk.__version__,
+            "swagger_paths": {"ui": "/docs", "api-docs": "/api-docs"},
+        }
+    )
+
+
+async def ping(request: web.Request) -> web.Response:
+    return web.Response(text="pong")
+
+
+async def api_docs(request: web.Request) -> web.Response:
+    return json_response(openapi_document(whisk.__version__))
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/", root_info)
+    app.router.add_get("/api/v1", api_info)
+    app.router.add_get("/api/v1/", api_info)
+    app.router.add_get("/ping", ping)
+    app.router.add_get("/api/v1/api-docs", api_docs)

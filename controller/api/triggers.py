@@ -1,0 +1,78 @@
+"""``/namespaces/{ns}/triggers``: list, get, create/update, delete, fire."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from controller.api.auth import require_own
+from controller.api.http import controller, identity, json_response, read_json
+from controller.api.query import parse_bool, parse_page
+from controller.entities import existing_for_put, key_of, load, save
+from whisk.entities.names import FullyQualifiedName
+from whisk.entities.trigger import Trigger
+from whisk.errors import Unavailable
+from whisk.store.ports import Collection, Delete
+
+COLLECTION = "triggers"
+
+
+def _fqn(request: web.Request, namespace: str) -> FullyQualifiedName:
+    return FullyQualifiedName(namespace, request.match_info["name"])
+
+
+async def list_triggers(request: web.Request) -> web.Response:
+    ctl, who = controller(request), await identity(request)
+    namespace = require_own(who, request.match_info["ns"])
+    page = parse_page(
+        request.query, COLLECTION, ctl.settings.list_default_limit, ctl.settings.list_max_limit
+    )
+    if page.count:
+        return json_response({COLLECTION: await ctl.store.count(namespace, Collection.TRIGGERS)})
+    stored = await ctl.store.list(namespace, Collection.TRIGGERS, skip=page.skip, limit=page.limit)
+    return json_response([Trigger.from_stored(s.doc, s.updated).summary_json() for s in stored])
+
+
+async def get_trigger(request: web.Request) -> web.Response:
+    ctl, who = controller(request), await identity(request)
+    fqn = _fqn(request, require_own(who, request.match_info["ns"]))
+    return json_response((await load(ctl.store, Collection.TRIGGERS, fqn)).entity.to_json())
+
+
+async def put_trigger(request: web.Request) -> web.Response:
+    ctl, who = controller(request), await identity(request)
+    fqn = _fqn(request, require_own(who, request.match_info["ns"]))
+    overwrite = parse_bool(request.query, "overwrite")
+    body = await read_json(request)
+    previous = await existing_for_put(ctl.store, Collection.TRIGGERS, fqn, overwrite)
+    trigger = Trigger.from_put(fqn, body, ctl.rules_for(who), previous.entity if previous else None)
+    stored = await save(ctl.store, Collection.TRIGGERS, trigger, previous)
+    return json_response(stored.to_json())
+
+
+async def delete_trigger(request: web.Request) -> web.Response:
+    ctl, who = controller(request), await identity(request)
+    fqn = _fqn(request, require_own(who, request.match_info["ns"]))
+    loaded = await load(ctl.store, Collection.TRIGGERS, fqn)
+    await ctl.store.delete(Delete(key_of(fqn), loaded.revision))
+    return json_response(loaded.entity.to_json())
+
+
+async def fire_trigger(request: web.Request) -> web.StreamResponse:
+    ctl, who = controller(request), await identity(request)
+    fqn = _fqn(request, require_own(who, request.match_info["ns"]))
+    if ctl.fire is None:
+        raise Unavailable(
+            "Trigger fire is not available: this controller has no invocation path configured."
+        )
+    return await ctl.fire(request, ctl, who, fqn)  # type: ignore[no-any-return]
+
+
+def add_routes(app: web.Application) -> None:
+    base = "/api/v1/namespaces/{ns}/triggers"
+    app.router.add_get(base, list_triggers)
+    app.router.add_get(base + "/", list_triggers)
+    path = base + "/{name}"
+    app.router.add_get(path, get_trigger)
+    app.router.add_put(path, put_trigger)
+    app.router.add_delete(path, delete_trigger)
+    app.router.add_post(path, fire_trigger)

@@ -1,0 +1,23 @@
+"""Builds the controller's aiohttp application from a ``Controller``."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from controller.api import actions, activations, info, namespaces, packages, rules, triggers
+from controller.api.auth import Authenticator
+from controller.api.http import AUTH_KEY, CONTROLLER_KEY
+from controller.api.middleware import cors_middleware, error_middleware, transaction_middleware
+from controller.context import Controller
+
+
+def build_app(ctl: Controller) -> web.Application:
+    app = web.Application(
+        middlewares=[transaction_middleware, cors_middleware, error_middleware],
+        client_max_size=ctl.settings.max_request_bytes,
+    )
+    app[CONTROLLER_KEY] = ctl
+    app[AUTH_KEY] = Authenticator(ctl.store, ctl.settings.identity_cache_seconds)
+    for module in (info, namespaces, actions, packages, triggers, rules, activations):
+        module.add_routes(app)
+    return app

@@ -1,0 +1,39 @@
+"""What the controller's handlers need, built once at start-up and passed in."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from whisk.config import Settings
+from whisk.entities.common import EntityRules
+from whisk.entities.namespace_limits import NamespaceLimits
+from whisk.entities.runtimes import RuntimeManifest
+from whisk.store.ports import Identity, Store
+
+# An invocation entry point: (controller, identity, action fqn-ish, payload, options) -> response.
+# Until the invocation path exists the controller has none and answers 503.
+Invoker = Callable[..., Awaitable[Any]]
+
+
+@dataclass(slots=True)
+class Controller:
+    settings: Settings
+    store: Store
+    manifest: RuntimeManifest
+    invoke: Invoker | None = None
+    fire: Invoker | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def limits_for(self, identity: Identity) -> NamespaceLimits:
+        return self.settings.system_limits.with_overrides(identity.limits)
+
+    def rules_for(self, identity: Identity) -> EntityRules:
+        limits = self.limits_for(identity)
+        return EntityRules(
+            manifest=self.manifest,
+            ranges=limits.ranges,
+            max_parameter_bytes=limits.max_parameter_bytes,
+            max_code_bytes=self.settings.max_code_bytes,
+        )

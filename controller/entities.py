@@ -1,0 +1,99 @@
+"""Typed access to entities in the store: load, create or update, delete, list.
+
+The store keeps documents; this module turns them into entity objects and back, and keeps the
+create/update rules (overwrite, collection clashes, revision checks) in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+from whisk.entities.action import Action
+from whisk.entities.names import FullyQualifiedName
+from whisk.entities.package import Package
+from whisk.entities.rule import Rule
+from whisk.entities.trigger import Trigger
+from whisk.errors import AlreadyExists, NotFound, WrongCollection
+from whisk.store.ports import Collection, EntityKey, EntityStore, Put, StoredEntity
+
+
+class _Entity(Protocol):
+    fqn: FullyQualifiedName
+
+    def to_stored(self) -> dict[str, Any]: ...
+
+
+E = TypeVar("E", Action, Package, Trigger, Rule)
+
+LOADERS: dict[Collection, Callable[[dict[str, Any], int], Any]] = {
+    Collection.ACTIONS: Action.from_stored,
+    Collection.PACKAGES: Package.from_stored,
+    Collection.TRIGGERS: Trigger.from_stored,
+    Collection.RULES: Rule.from_stored,
+}
+
+
+def key_of(fqn: FullyQualifiedName) -> EntityKey:
+    return EntityKey(fqn.namespace, fqn.name, fqn.package)
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded(Generic[E]):
+    """An entity with the revision it was read at (needed to write it back)."""
+
+    entity: E
+    revision: int
+
+
+def decode(stored: StoredEntity) -> Any:
+    return LOADERS[stored.collection](stored.doc, stored.updated)
+
+
+async def find(
+    store: EntityStore, collection: Collection, fqn: FullyQualifiedName
+) -> Loaded[Any] | None:
+    stored = await store.get(key_of(fqn))
+    if stored is None:
+        return None
+    if stored.collection != collection:
+        return None
+    return Loaded(decode(stored), stored.revision)
+
+
+async def load(store: EntityStore, collection: Collection, fqn: FullyQualifiedName) -> Loaded[Any]:
+    found = await find(store, collection, fqn)
+    if found is None:
+        raise NotFound()
+    return found
+
+
+async def existing_for_put(
+    store: EntityStore, collection: Collection, fqn: FullyQualifiedName, overwrite: bool
+) -> Loaded[Any] | None:
+    """What a PUT updates: None for a create; AlreadyExists without ``overwrite``."""
+    stored = await store.get(key_of(fqn))
+    if stored is None:
+        return None
+    if stored.collection != collection:
+        raise WrongCollection()
+    if not overwrite:
+        raise AlreadyExists()
+    return Loaded(decode(stored), stored.revision)
+
+
+def put_of(collection: Collection, entity: _Entity, previous: Loaded[Any] | None) -> Put:
+    return Put(
+        collection,
+        key_of(entity.fqn),
+        entity.to_stored(),
+        expected_revision=previous.revision if previous else None,
+    )
+
+
+async def save(
+    store: EntityStore, collection: Collection, entity: E, previous: Loaded[Any] | None
+) -> E:
+    stored = await store.put(put_of(collection, entity, previous))
+    return decode(stored)  # type: ignore[no-any-return]

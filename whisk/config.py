@@ -1,0 +1,108 @@
+"""Settings, read once at the edge from a mapping (usually ``os.environ``) and passed in.
+
+Every setting has a ``WHISK_*`` variable; a missing variable takes the default; a bad value
+raises ``SettingsError`` naming the variable.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from whisk.entities.limits import MB, LimitRanges, Range
+from whisk.entities.namespace_limits import NamespaceLimits
+from whisk.entities.runtimes import RuntimeManifest
+from whisk.store import default_db_url
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_RUNTIMES_MANIFEST = PACKAGE_ROOT / "invoker" / "runtimes" / "runtimes.json"
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    db_url: str
+    bus_url: str = "memory://"
+    host: str = "127.0.0.1"
+    port: int = 3233
+    controller_id: int = 0
+    log_format: str = "json"
+    log_level: str = "info"
+    system_limits: NamespaceLimits = field(default_factory=NamespaceLimits)
+    max_request_bytes: int = 50 * MB
+    max_code_bytes: int = 48 * MB
+    list_default_limit: int = 30
+    list_max_limit: int = 200
+    runtimes_manifest: Path = DEFAULT_RUNTIMES_MANIFEST
+    identity_cache_seconds: float = 5.0
+
+    def with_changes(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    def load_manifest(self) -> RuntimeManifest:
+        try:
+            data = json.loads(self.runtimes_manifest.read_text())
+        except (OSError, ValueError) as exc:
+            raise SettingsError(
+                f"cannot read the runtime manifest {self.runtimes_manifest}: {exc}"
+            ) from exc
+        return RuntimeManifest.from_json(data)
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    ranges = LimitRanges(
+        timeout_ms=Range(
+            _int(environ, "WHISK_LIMIT_TIMEOUT_MIN_MS", 100),
+            _int(environ, "WHISK_LIMIT_TIMEOUT_MAX_MS", 300_000),
+            _int(environ, "WHISK_LIMIT_TIMEOUT_DEFAULT_MS", 60_000),
+        ),
+        memory_mb=Range(
+            _int(environ, "WHISK_LIMIT_MEMORY_MIN_MB", 128),
+            _int(environ, "WHISK_LIMIT_MEMORY_MAX_MB", 512),
+            _int(environ, "WHISK_LIMIT_MEMORY_DEFAULT_MB", 256),
+        ),
+        logs_mb=Range(0, _int(environ, "WHISK_LIMIT_LOGS_MAX_MB", 10), 10),
+        concurrency=Range(1, _int(environ, "WHISK_LIMIT_CONCURRENCY_MAX", 1), 1),
+    )
+    limits = NamespaceLimits(
+        invocations_per_minute=_int(environ, "WHISK_LIMIT_INVOCATIONS_PER_MINUTE", 60),
+        concurrent_invocations=_int(environ, "WHISK_LIMIT_CONCURRENT_INVOCATIONS", 30),
+        fires_per_minute=_int(environ, "WHISK_LIMIT_FIRES_PER_MINUTE", 60),
+        ranges=ranges,
+        max_parameter_bytes=_int(environ, "WHISK_LIMIT_PARAMETERS_BYTES", 1 * MB),
+        max_payload_bytes=_int(environ, "WHISK_LIMIT_PAYLOAD_BYTES", 1 * MB),
+    )
+    fmt = environ.get("WHISK_LOG_FORMAT", "json")
+    if fmt not in ("json", "console"):
+        raise SettingsError(f"WHISK_LOG_FORMAT must be json or console, got {fmt!r}")
+    return Settings(
+        db_url=default_db_url(environ),
+        bus_url=environ.get("WHISK_BUS_URL", "memory://"),
+        host=environ.get("WHISK_HOST", "127.0.0.1"),
+        port=_int(environ, "WHISK_PORT", 3233),
+        controller_id=_int(environ, "WHISK_CONTROLLER_ID", 0),
+        log_format=fmt,
+        log_level=environ.get("WHISK_LOG_LEVEL", "info"),
+        system_limits=limits,
+        max_request_bytes=_int(environ, "WHISK_LIMIT_REQUEST_BYTES", 50 * MB),
+        max_code_bytes=_int(environ, "WHISK_LIMIT_CODE_BYTES", 48 * MB),
+        runtimes_manifest=Path(
+            environ.get("WHISK_RUNTIMES_MANIFEST") or DEFAULT_RUNTIMES_MANIFEST
+        ),
+    )
