@@ -1,0 +1,42 @@
+"""The message bus between controllers and invokers (port in ``ports``, names in ``topics``).
+
+``open_bus(url)`` picks the implementation from a URL, without doing any I/O:
+
+    memory://                      an in-process bus (standalone); share the instance
+    kafka://host:port[,host:port]  Apache Kafka through aiokafka
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from whisk.bus.ports import DEFAULT_MAX_MESSAGE_BYTES, Bus, Consumer, Producer, Record
+from whisk.errors import InvalidArgument
+
+__all__ = ["DEFAULT_MAX_MESSAGE_BYTES", "Bus", "Consumer", "Producer", "Record", "open_bus"]
+
+
+def open_bus(
+    url: str, *, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES, client_id: str = "whisk"
+) -> Bus:
+    scheme, _, rest = url.partition("://")
+    if scheme == "memory" and rest in ("", "/"):
+        from whisk.bus.memory import MemoryBus
+
+        return MemoryBus(max_message_bytes=max_message_bytes)
+    if scheme == "kafka" and rest:
+        hosts = tuple(h.strip() for h in rest.rstrip("/").split(","))
+        for host in hosts:
+            parts = urlsplit(f"//{host}")
+            try:
+                port = parts.port
+            except ValueError:
+                port = None
+            if not parts.hostname or port is None or parts.path or parts.query:
+                raise InvalidArgument(f"invalid kafka bootstrap address {host!r} in {url!r}")
+        from whisk.bus.kafka import KafkaBus, KafkaSettings
+
+        return KafkaBus(
+            KafkaSettings(bootstrap=hosts, client_id=client_id, max_message_bytes=max_message_bytes)
+        )
+    raise InvalidArgument(f"unsupported bus URL {url!r} (memory:// or kafka://host:port[,...])")

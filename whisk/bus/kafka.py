@@ -1,0 +1,251 @@
+"""The Kafka bus: the only module that imports aiokafka.
+
+Producers send with ``acks=1`` and ``max_request_size`` = the bus's ``max_message_bytes``
+(OpenWhisk: 1 MiB of payload + 6068 bytes of overhead); topics are created with the same
+``max.message.bytes`` so the broker accepts what the producer lets through. Consumers never
+auto-commit, start at the earliest record of a new group, and fetch with
+``getmany(max_records=n)`` so the caller takes only what it can run. aiokafka errors become
+``Unavailable`` (or ``PayloadTooLarge``) with the original chained.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import (
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+    TopicAlreadyExistsError,
+    for_code,
+)
+
+from whisk.bus import topics
+from whisk.bus.ports import DEFAULT_MAX_MESSAGE_BYTES, Bus, Consumer, Producer, Record
+from whisk.errors import InvalidArgument, PayloadTooLarge, Unavailable
+
+log = structlog.get_logger(__name__)
+
+_TOO_LARGE = (MessageSizeTooLargeError, RecordTooLargeError, RecordListTooLargeError)
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaSettings:
+    bootstrap: tuple[str, ...]
+    client_id: str = "whisk"
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    request_timeout_ms: int = 30_000
+    session_timeout_ms: int = 10_000
+    heartbeat_interval_ms: int = 3_000
+    # OpenWhisk: the longest action time plus one minute (default action max: 5 min).
+    max_poll_interval_ms: int = 6 * 60_000
+    fetch_max_wait_ms: int = 500
+
+    def __post_init__(self) -> None:
+        if not self.bootstrap or not all(self.bootstrap):
+            raise InvalidArgument("kafka needs at least one bootstrap host:port")
+
+
+@contextlib.contextmanager
+def _translated(what: str) -> Iterator[None]:
+    try:
+        yield
+    except _TOO_LARGE as exc:
+        raise PayloadTooLarge(f"kafka refused a message as too large ({what})") from exc
+    except KafkaError as exc:
+        raise Unavailable(f"kafka: {what} failed: {exc}") from exc
+    except (OSError, TimeoutError) as exc:
+        raise Unavailable(f"kafka: {what} failed: {exc}") from exc
+
+
+class KafkaProducer(Producer):
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self._producer = producer
+        self._closed = False
+
+    async def send(self, topic: str, value: bytes, key: bytes | None = None) -> None:
+        if self._closed:
+            raise Unavailable("the bus producer is closed")
+        with _translated(f"send to {topic}"):
+            await self._producer.send_and_wait(topics.validate_topic(topic), value, key=key)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._producer.stop()
+        except (KafkaError, OSError) as exc:
+            log.warning("bus.producer_close_failed", error=str(exc))
+
+
+class KafkaConsumer(Consumer):
+    def __init__(self, consumer: AIOKafkaConsumer, topic: str, group_id: str) -> None:
+        self.topic = topic
+        self.group_id = group_id
+        self._consumer = consumer
+        self._consumed: dict[TopicPartition, int] = {}  # next offset after what poll returned
+        self._closed = False
+
+    async def poll(self, max_records: int, timeout_s: float = 0.5) -> list[Record]:
+        if max_records < 1:
+            raise InvalidArgument(f"max_records must be >= 1, got {max_records}")
+        if self._closed:
+            raise Unavailable("the bus consumer is closed")
+        with _translated(f"poll {self.topic}"):
+            fetched = await self._consumer.getmany(
+                timeout_ms=max(0, int(timeout_s * 1000)), max_records=max_records
+            )
+        batch: list[Record] = []
+        for tp, messages in sorted(fetched.items(), key=lambda item: item[0].partition):
+            for m in messages:
+                batch.append(Record(m.topic, m.offset, m.value or b"", m.key, m.partition))
+            if messages:
+                self._consumed[tp] = messages[-1].offset + 1
+        return batch
+
+    async def commit(self) -> None:
+        if self._closed:
+            raise Unavailable("the bus consumer is closed")
+        if not self._consumed:
+            return
+        offsets, self._consumed = self._consumed, {}
+        with _translated(f"commit {self.topic}"):
+            await self._consumer.commit(offsets)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._consumer.stop()
+        except (KafkaError, OSError) as exc:
+            log.warning("bus.consumer_close_failed", topic=self.topic, error=str(exc))
+
+
+class KafkaBus(Bus):
+    def __init__(self, settings: KafkaSettings) -> None:
+        self.settings = settings
+        self.max_message_bytes = settings.max_message_bytes
+        self._admin: AIOKafkaAdminClient | None = None
+        self._admin_lock = asyncio.Lock()
+        self._known_topics: set[str] = set()
+        self._clients: list[Producer | Consumer] = []
+        self._closed = False
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise Unavailable("the bus is closed")
+
+    async def producer(self) -> Producer:
+        self._check_open()
+        s = self.settings
+        producer = AIOKafkaProducer(
+            bootstrap_servers=list(s.bootstrap),
+            client_id=s.client_id,
+            acks=1,
+            max_request_size=s.max_message_bytes,
+            request_timeout_ms=s.request_timeout_ms,
+            enable_idempotence=False,
+        )
+        with _translated("start producer"):
+            try:
+                await producer.start()
+            except BaseException:
+                await producer.stop()
+                raise
+        adapter = KafkaProducer(producer)
+        self._clients.append(adapter)
+        return adapter
+
+    async def consumer(self, topic: str, group_id: str) -> Consumer:
+        self._check_open()
+        if not group_id:
+            raise InvalidArgument("a consumer needs a group id")
+        # Create it first: a consumer subscribed to a missing topic may not see it appear
+        # until its next metadata refresh (minutes).
+        await self.ensure_topic(topic)
+        s = self.settings
+        consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=list(s.bootstrap),
+            client_id=s.client_id,
+            group_id=group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_partition_fetch_bytes=2 * s.max_message_bytes,
+            fetch_max_bytes=4 * s.max_message_bytes,
+            fetch_max_wait_ms=s.fetch_max_wait_ms,
+            request_timeout_ms=s.request_timeout_ms,
+            session_timeout_ms=s.session_timeout_ms,
+            heartbeat_interval_ms=s.heartbeat_interval_ms,
+            max_poll_interval_ms=s.max_poll_interval_ms,
+        )
+        with _translated(f"start consumer of {topic}"):
+            try:
+                await consumer.start()
+            except BaseException:
+                await consumer.stop()
+                raise
+        adapter = KafkaConsumer(consumer, topic, group_id)
+        self._clients.append(adapter)
+        return adapter
+
+    async def _admin_client(self) -> AIOKafkaAdminClient:
+        async with self._admin_lock:
+            if self._admin is None:
+                admin = AIOKafkaAdminClient(
+                    bootstrap_servers=list(self.settings.bootstrap),
+                    client_id=f"{self.settings.client_id}-admin",
+                    request_timeout_ms=self.settings.request_timeout_ms,
+                )
+                with _translated("start admin client"):
+                    try:
+                        await admin.start()
+                    except BaseException:
+                        await admin.close()
+                        raise
+                self._admin = admin
+            return self._admin
+
+    async def ensure_topic(self, name: str, retention_ms: int | None = None) -> None:
+        self._check_open()
+        topics.validate_topic(name)
+        if name in self._known_topics:
+            return
+        retention = retention_ms if retention_ms is not None else topics.retention_ms(name)
+        if retention <= 0:
+            raise InvalidArgument(f"retention must be > 0 ms, got {retention}")
+        admin = await self._admin_client()
+        config = {"retention.ms": str(retention), "max.message.bytes": str(self.max_message_bytes)}
+        with _translated(f"create topic {name}"):
+            response = await admin.create_topics(
+                [NewTopic(name, num_partitions=1, replication_factor=1, topic_configs=config)]
+            )
+            for _topic, code, *_rest in response.topic_errors:
+                error = for_code(code)
+                if code and error is not TopicAlreadyExistsError:
+                    raise error(f"creating topic {name}")
+        self._known_topics.add(name)
+        log.debug("bus.topic_ensured", topic=name, retention_ms=retention)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for client in self._clients:
+            await client.close()
+        self._clients.clear()
+        if self._admin is not None:
+            try:
+                await self._admin.close()
+            except (KafkaError, OSError) as exc:
+                log.warning("bus.admin_close_failed", error=str(exc))
+            self._admin = None
