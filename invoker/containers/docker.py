@@ -12,6 +12,7 @@ import contextlib
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,8 @@ from whisk.errors import InternalError, NotFound, WhiskError
 
 log = structlog.get_logger(__name__)
 
+EXIT_GRACE_S = 5.0  # how long a container whose proxy vanished may take to be seen as exited
+
 
 class DockerContainer:
     def __init__(
@@ -53,6 +56,8 @@ class DockerContainer:
         self._reader: asyncio.Task[None] | None = None
         self._stream: AttachStream | None = None
         self._destroyed = False
+        self._proxy_lost = False
+        self.on_destroyed: Callable[[str], None] = lambda _id: None
 
     @property
     def id(self) -> str:
@@ -64,16 +69,25 @@ class DockerContainer:
         self._reader = asyncio.create_task(_pump(stream, self._logs), name=f"logs-{self.name}")
 
     async def initialize(self, payload: dict[str, Any], timeout_s: float) -> ProxyResponse:
-        return await self._client.init(payload, timeout_s)
+        return self._noted(await self._client.init(payload, timeout_s))
 
     async def run(self, payload: dict[str, Any], timeout_s: float) -> ProxyResponse:
-        return await self._client.run(payload, timeout_s)
+        return self._noted(await self._client.run(payload, timeout_s))
+
+    def _noted(self, response: ProxyResponse) -> ProxyResponse:
+        self._proxy_lost = self._proxy_lost or response.connection_lost
+        return response
 
     async def logs(self, limit_bytes: int, wait_for_sentinel: bool) -> CollectedLogs:
         return await self._logs.collect(limit_bytes, wait_for_sentinel)
 
     async def was_oom_killed(self) -> bool:
+        """Docker's ``OOMKilled``. After the proxy vanished mid-call, first wait (bounded) for the
+        engine to record the exit: the connection drops before the container's state changes."""
         try:
+            if self._proxy_lost:
+                with contextlib.suppress(InternalError):
+                    await self._api.wait(self._id, timeout_s=EXIT_GRACE_S)
             state = (await self._api.inspect(self._id)).get("State") or {}
         except NotFound:
             return False
@@ -94,15 +108,20 @@ class DockerContainer:
         except NotFound:
             pass
         finally:
-            await self._client.close()
-            if self._stream is not None:
-                self._stream.close()
-            if self._reader is not None:
-                self._reader.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._reader
-            self._logs.close()
+            self.on_destroyed(self._id)
+            await self.release()
             shutil.rmtree(self._socket_dir, ignore_errors=True)
+
+    async def release(self) -> None:
+        """Let go of this process's resources (HTTP session, log reader); the container stays."""
+        await self._client.close()
+        if self._stream is not None:
+            self._stream.close()
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        self._logs.close()
 
 
 async def _pump(stream: AttachStream, logs: LogBuffer) -> None:
@@ -129,6 +148,7 @@ class DockerFactory:
         self.settings = settings or DockerSettings()
         self._api = DockerApi(self.settings.socket_path, self.settings.api_version)
         self._users: dict[str, str] = {}
+        self._live: dict[str, DockerContainer] = {}
 
     @property
     def api(self) -> DockerApi:
@@ -179,6 +199,8 @@ class DockerFactory:
             self._api, container_id, spec.name, client, LogBuffer(), socket_dir
         )
         container.follow(stream)
+        container.on_destroyed = self._forget
+        self._live[container_id] = container
         log.debug("docker container started", container=spec.name, id=container_id[:12])
         return container
 
@@ -197,10 +219,18 @@ class DockerFactory:
             raise InternalError(f"container {spec.name} has no IP address")
         return ActionClient(host=address, port=self.settings.tcp_port, concurrency=spec.concurrency)
 
+    def _forget(self, container_id: str) -> None:
+        self._live.pop(container_id, None)
+
     async def remove_orphans(self, instance_label: str) -> int:
         containers = await self._api.list_by_label(INVOKER_LABEL, instance_label)
         removed = 0
         for entry in containers:
+            mine = self._live.get(entry["Id"])
+            if mine is not None:
+                await mine.destroy()
+                removed += 1
+                continue
             try:
                 await self._api.remove(entry["Id"])
                 removed += 1
@@ -214,4 +244,9 @@ class DockerFactory:
         return removed
 
     async def close(self) -> None:
+        """Release this process's connections; containers still running stay (the pool destroys
+        them, or ``remove_orphans`` on the next start)."""
+        for container in list(self._live.values()):
+            await container.release()
+        self._live.clear()
         await self._api.close()

@@ -117,6 +117,15 @@ class DockerApi:
     async def unpause(self, container_id: str) -> None:
         await self._call("POST", f"/containers/{container_id}/unpause", timeout_s=10)
 
+    async def wait(self, container_id: str, timeout_s: float) -> None:
+        """Return once the container is not running (raises ``InternalError`` on timeout)."""
+        await self._call(
+            "POST",
+            f"/containers/{container_id}/wait",
+            params={"condition": "not-running"},
+            timeout_s=timeout_s,
+        )
+
     async def kill(self, container_id: str, signal: str = "KILL") -> None:
         await self._call("POST", f"/containers/{container_id}/kill", params={"signal": signal})
 
