@@ -25,9 +25,10 @@ class StemCellSpec:
     memory_mb: int
     count: int
     transport: Transport = Transport.UNIX
+    concurrency: int = 1  # runs its proxy accepts at once; bigger actions start cold
 
     def __post_init__(self) -> None:
-        if self.memory_mb <= 0 or self.count < 0:
+        if self.memory_mb <= 0 or self.count < 0 or self.concurrency < 1:
             raise InvalidArgument(f"invalid stem-cell settings for {self.kind}")
 
 

@@ -75,6 +75,7 @@ class RunRequest:
     api_key: str | None = None  # present only when the action may see it
     cause: ActivationId | None = None
     network: bool = False
+    annotations: tuple[dict[str, Any], ...] = ()  # added to the record as is (causedBy, binding)
 
     def __post_init__(self) -> None:
         if self.action.count("/") not in (1, 2) or "" in self.action.split("/"):

@@ -5,7 +5,7 @@ ContainerPool``):
 
 1. a warm container of the same (invoking namespace, action, revision) with spare concurrency;
 2. a container warming for the same key with spare concurrency;
-3. a prewarmed stem cell of the same kind and memory;
+3. a prewarmed stem cell of the same kind and memory (whose proxy accepts the run's concurrency);
 4. a cold container, if the free memory allows;
 5. evicting idle warm containers, least recently used first (never stem cells, never busy
    ones), until the memory suffices, then a cold container; (departure: when nothing running
@@ -90,7 +90,7 @@ def schedule(state: PoolState, request: RunRequest) -> Decision:
     if warming:
         return JoinWarming(min(warming, key=lambda c: (-c.active, c.id)).id)
 
-    stem = _prewarmed(containers, request.kind, request.memory_mb)
+    stem = _prewarmed(containers, request)
     if stem is not None:
         return UsePrewarmed(stem.id)
 
@@ -124,13 +124,15 @@ _FREES_MEMORY_LATER = frozenset(
 )
 
 
-def _prewarmed(
-    containers: Iterable[ContainerData], kind: str, memory_mb: int
-) -> ContainerData | None:
+def _prewarmed(containers: Iterable[ContainerData], request: RunRequest) -> ContainerData | None:
+    """A ready stem cell of the run's kind and memory whose proxy accepts its concurrency."""
     matching = [
         c
         for c in containers
-        if c.state is ContainerState.PREWARMED and c.kind == kind and c.memory_mb == memory_mb
+        if c.state is ContainerState.PREWARMED
+        and c.kind == request.kind
+        and c.memory_mb == request.memory_mb
+        and c.max_concurrency >= request.concurrency
     ]
     return min(matching, key=lambda c: c.id) if matching else None
 

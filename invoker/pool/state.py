@@ -77,8 +77,15 @@ class ContainerData:
     # -- transitions: each returns the container's next data ----------------------------------
 
     @classmethod
-    def stem_cell(cls, id: str, kind: str, memory_mb: int) -> ContainerData:
-        return cls(id=id, kind=kind, memory_mb=memory_mb, state=ContainerState.STARTING)
+    def stem_cell(cls, id: str, kind: str, memory_mb: int, concurrency: int = 1) -> ContainerData:
+        """``concurrency``: the runs its proxy was started to accept at once."""
+        return cls(
+            id=id,
+            kind=kind,
+            memory_mb=memory_mb,
+            state=ContainerState.STARTING,
+            max_concurrency=concurrency,
+        )
 
     @classmethod
     def cold(
@@ -103,6 +110,8 @@ class ContainerData:
     def taken(self, action: ActionKey, concurrency: int, now: float) -> ContainerData:
         """A prewarmed stem cell given to ``action`` with its first run assigned."""
         self._expect(ContainerState.PREWARMED)
+        if concurrency > self.max_concurrency:
+            raise InternalError(f"stem cell {self.id} cannot serve {concurrency} runs at once")
         return replace(
             self,
             state=ContainerState.WARMING,

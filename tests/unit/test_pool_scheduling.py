@@ -212,7 +212,7 @@ def test_containers_to_pause_after_grace_and_never_when_off() -> None:
 
 
 def test_container_lifecycle_from_stem_cell_to_warm() -> None:
-    cell = ContainerData.stem_cell("s1", "python:3.11", 256).started()
+    cell = ContainerData.stem_cell("s1", "python:3.11", 256, concurrency=2).started()
     warming = cell.taken(HELLO, concurrency=2, now=1.0).run_assigned(now=2.0)
     assert (warming.state, warming.active) == (ContainerState.WARMING, 2)
     busy = warming.initialised()
@@ -248,4 +248,11 @@ def test_stem_cells_from_manifest_reads_openwhisk_shape() -> None:
     }
     assert stem_cells_from_manifest(manifest) == (
         StemCellSpec("python:3.11", "whisk/action-python-v3.11:latest", 256, 2),
+    )
+
+
+def test_schedule_skips_stem_cell_that_cannot_serve_the_concurrency() -> None:
+    assert schedule(pool(stem("s1")), request(concurrency=2)) == CreateCold()
+    assert schedule(pool(stem("s1", max_concurrency=4)), request(concurrency=2)) == UsePrewarmed(
+        "s1"
     )

@@ -1,0 +1,438 @@
+"""The container pool's shell: applies ``scheduling`` decisions through the container port.
+
+``ContainerPool.run(request)`` places the run (warm, warming, stem cell, cold, after eviction, or
+after waiting in order), initialises the container when needed, runs the action, collects its
+logs and hands back a ``RunOutcome``. Developer and whisk errors destroy the container; success
+and application errors leave it warm. A housekeeping task pauses idle containers after the
+grace, reaps them after the idle timeout and keeps the stem cells topped up.
+
+The pool never closes its factory: whoever made the factory closes it after ``drain()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import structlog
+
+from invoker.containers.ports import ContainerFactory, ContainerSpec
+from invoker.pool import scheduling
+from invoker.pool.config import PoolConfig, StemCellSpec
+from invoker.pool.outcomes import init_outcome, run_outcome
+from invoker.pool.protocol import container_name, init_payload, run_payload
+from invoker.pool.proxy import ContainerProxy
+from invoker.pool.requests import RunRequest
+from invoker.pool.runlogs import collect_logs
+from invoker.pool.state import ContainerData, ContainerState, PoolState
+from whisk.entities.activation import ActivationResponse, whisk_error
+from whisk.errors import Conflict, Unavailable
+
+log = structlog.get_logger(__name__)
+
+
+class StartKind(StrEnum):
+    WARM = "warmed"
+    WARMING = "warming"
+    PREWARMED = "prewarmed"
+    COLD = "cold"
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    container_id: str
+    start: StartKind
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    """What happened to one run. ``start_ms`` is epoch ms of the /init start on cold and
+    prewarmed starts, else of the /run start; ``init_time_ms`` is set only when /init ran."""
+
+    response: ActivationResponse
+    start_ms: int
+    end_ms: int
+    init_time_ms: int | None = None
+    timed_out: bool = False
+    logs: tuple[str, ...] = ()
+    container_id: str | None = None
+    start: StartKind | None = None
+
+
+def _wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class ContainerPool:
+    def __init__(
+        self,
+        factory: ContainerFactory,
+        config: PoolConfig,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall_ms: Callable[[], int] = _wall_ms,
+    ) -> None:
+        self._factory = factory
+        self._config = config
+        self._clock = clock
+        self._wall_ms = wall_ms
+        self._state = PoolState(config.user_memory_mb)
+        self._proxies: dict[str, ContainerProxy] = {}
+        self._waiting: dict[str, tuple[RunRequest, asyncio.Future[Placement | str]]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._ids = itertools.count(1)
+        self._stem_failures: dict[tuple[str, int], int] = {}
+        self._runs = 0
+        self._closing = False
+        self._changed = asyncio.Condition()
+        self._housekeeper: asyncio.Task[None] | None = None
+
+    # -- public ---------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> PoolState:
+        return self._state
+
+    @property
+    def free_mb(self) -> int:
+        """Memory not held by any container (the feed takes work only while there is room)."""
+        return self._state.free_mb
+
+    async def start(self) -> None:
+        """Remove containers a previous run left, start stem cells and housekeeping."""
+        removed = await self._factory.remove_orphans(self._config.instance_label)
+        if removed:
+            log.info("removed orphan containers", count=removed)
+        self._refill_stem_cells()
+        self._housekeeper = asyncio.create_task(self._housekeeping(), name="pool-housekeeping")
+
+    async def run(self, request: RunRequest) -> RunOutcome:
+        if self._closing:
+            raise Unavailable("The invoker is shutting down.")
+        self._runs += 1
+        try:
+            placement = await self._place(request)
+            if isinstance(placement, str):  # rejected
+                now = self._wall_ms()
+                return RunOutcome(whisk_error(placement), now, now)
+            return await self._execute(request, placement)
+        finally:
+            self._runs -= 1
+            self._dispatch()
+
+    def housekeep(self) -> None:
+        """Reap idle containers, pause those past the grace, top up stem cells (one pass)."""
+        now = self._clock()
+        cfg = self._config
+        for cid in scheduling.containers_to_reap(self._state, now, cfg.idle_timeout_s):
+            log.info("reaping idle container", container=cid)
+            self._remove(cid)
+        for cid in scheduling.containers_to_pause(self._state, now, cfg.pause_grace_s):
+            self._set(self._state.get(cid).paused())
+            self._spawn(self._pause(cid))
+        self._refill_stem_cells()
+
+    async def wait_until(self, predicate: Callable[[PoolState], bool]) -> None:
+        """Return once ``predicate(state)`` holds (tests, benchmarks, start-up)."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: predicate(self._state))
+
+    async def drain(self) -> None:
+        """Refuse new runs, wait for the running and waiting ones, destroy every container."""
+        self._closing = True
+        async with self._changed:
+            await self._changed.wait_for(lambda: self._runs == 0)
+        if self._housekeeper is not None:
+            self._housekeeper.cancel()
+            await asyncio.gather(self._housekeeper, return_exceptions=True)
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        proxies = list(self._proxies.values())
+        self._proxies.clear()
+        self._state = PoolState(self._config.user_memory_mb)
+        await asyncio.gather(*(p.destroy() for p in proxies))
+        await self._notify()
+
+    async def close(self) -> None:
+        await self.drain()
+
+    # -- placing runs ---------------------------------------------------------------------------
+
+    async def _place(self, request: RunRequest) -> Placement | str:
+        run_id = str(request.activation_id)
+        if run_id in self._waiting:
+            raise Conflict(f"activation {run_id} is already waiting in this pool")
+        future: asyncio.Future[Placement | str] = asyncio.get_running_loop().create_future()
+        self._waiting[run_id] = (request, future)
+        self._state = self._state.enqueue(run_id)
+        self._dispatch()
+        try:
+            return await future
+        except asyncio.CancelledError:
+            if self._waiting.pop(run_id, None) is not None:
+                self._state = self._state.dequeue(run_id)
+            elif future.done() and isinstance(future.result(), Placement):
+                self._release(future.result().container_id, destroy=False)
+            raise
+
+    def _dispatch(self) -> None:
+        """Place waiting runs, in order, for as long as the head can be placed."""
+        while self._state.queue:
+            run_id = self._state.queue[0]
+            request, future = self._waiting[run_id]
+            decision = scheduling.schedule(self._state, request)
+            if isinstance(decision, scheduling.Wait):
+                break
+            del self._waiting[run_id]
+            self._state = self._state.dequeue(run_id)
+            if isinstance(decision, scheduling.Reject):
+                future.set_result(decision.reason)
+            else:
+                future.set_result(self._apply(decision, request))
+        self._refill_stem_cells()
+        self._spawn(self._notify())
+
+    def _apply(self, decision: scheduling.Decision, request: RunRequest) -> Placement:
+        now = self._clock()
+        match decision:
+            case scheduling.UseWarm(cid) | scheduling.JoinWarming(cid):
+                self._set(self._state.get(cid).run_assigned(now))
+                kind = StartKind.WARM
+                if isinstance(decision, scheduling.JoinWarming):
+                    kind = StartKind.WARMING
+                return Placement(cid, kind)
+            case scheduling.UsePrewarmed(cid):
+                self._set(self._state.get(cid).taken(request.key, request.concurrency, now))
+                return Placement(cid, StartKind.PREWARMED)
+            case scheduling.CreateCold(evict):
+                for victim in evict:
+                    log.info("evicting container", container=victim)
+                    self._state = self._state.without(victim)
+                    proxy = self._proxies.pop(victim)
+                    self._spawn(proxy.destroy())
+                cid, counter = self._new_id()
+                name = container_name(self._config.name_prefix, counter, *request.action.split("/"))
+                self._proxies[cid] = ContainerProxy(cid, self._spec(name, request))
+                self._set(
+                    ContainerData.cold(
+                        cid, request.kind, request.memory_mb, request.key, request.concurrency, now
+                    )
+                )
+                return Placement(cid, StartKind.COLD)
+        raise AssertionError(f"unexpected decision {decision!r}")
+
+    def _spec(self, name: str, request: RunRequest) -> ContainerSpec:
+        return ContainerSpec(
+            name=name,
+            kind=request.kind,
+            image=request.exec.image,
+            memory_mb=request.memory_mb,
+            network=request.network,
+            transport=request.exec.transport,
+            env=dict(self._config.env or {}),
+            concurrency=request.concurrency,
+        )
+
+    # -- running --------------------------------------------------------------------------------
+
+    async def _execute(self, request: RunRequest, placement: Placement) -> RunOutcome:
+        cid = placement.container_id
+        proxy = self._proxies[cid]
+        response: ActivationResponse | None = None
+        init_time: int | None = None
+        timed_out = False
+        start_ms = self._wall_ms()
+        logs: tuple[str, ...] = ()
+        destroy = False
+        try:
+            if placement.start in (StartKind.COLD, StartKind.PREWARMED):
+                if placement.start is StartKind.COLD:
+                    response = await self._create(proxy)
+                start_ms = self._wall_ms()
+                if response is None:
+                    response, init_time, timed_out = await self._initialise(request, proxy)
+            elif placement.start is StartKind.WARMING:
+                response = await asyncio.shield(proxy.init_result)
+                start_ms = self._wall_ms()
+                if response is not None:  # the initialising run records its logs
+                    return RunOutcome(response, start_ms, self._wall_ms(), None, False, (), cid)
+            else:
+                await proxy.resume_if_paused()
+            if response is None:
+                if init_time is None:
+                    start_ms = self._wall_ms()
+                response, timed_out = await self._run(request, proxy)
+            destroy = response.is_container_error
+            if proxy.container is not None:
+                logs = await collect_logs(proxy.handle, request, response, self._config)
+        except asyncio.CancelledError:
+            destroy = True
+            raise
+        except Exception as exc:
+            log.exception("run failed in the pool", container=cid)
+            response = whisk_error(f"Failed to run the action: {exc}")
+            destroy = True
+        finally:
+            self._release(cid, destroy=destroy)
+        return RunOutcome(
+            response, start_ms, self._wall_ms(), init_time, timed_out, logs, cid, placement.start
+        )
+
+    async def _create(self, proxy: ContainerProxy) -> ActivationResponse | None:
+        try:
+            await proxy.create(self._factory)
+        except Exception as exc:
+            log.warning("container creation failed", container=proxy.pool_id, error=repr(exc))
+            error = whisk_error("Failed to start the action container.")
+            proxy.settle_init(error)
+            return error
+        return None
+
+    async def _initialise(
+        self, request: RunRequest, proxy: ContainerProxy
+    ) -> tuple[ActivationResponse | None, int, bool]:
+        timeout_ms = request.limits.timeout_ms
+        started = self._wall_ms()
+        answer = await proxy.handle.initialize(
+            init_payload(request, started + timeout_ms), timeout_ms / 1000
+        )
+        init_time = self._wall_ms() - started
+        oom = answer.connection_lost and await self._oom_killed(proxy)
+        error = init_outcome(answer, timeout_ms, oom)
+        current = self._state.containers.get(proxy.pool_id)
+        if error is None and current is not None and current.state is ContainerState.WARMING:
+            self._set(current.initialised())
+        proxy.settle_init(error)
+        return error, init_time, answer.timed_out
+
+    async def _run(
+        self, request: RunRequest, proxy: ContainerProxy
+    ) -> tuple[ActivationResponse, bool]:
+        timeout_ms = request.limits.timeout_ms
+        deadline = self._wall_ms() + timeout_ms
+        answer = await proxy.handle.run(run_payload(request, deadline), timeout_ms / 1000)
+        oom = answer.connection_lost and await self._oom_killed(proxy)
+        response = run_outcome(answer, timeout_ms, self._config.max_result_bytes, oom)
+        return response, answer.timed_out
+
+    async def _oom_killed(self, proxy: ContainerProxy) -> bool:
+        try:
+            return await proxy.handle.was_oom_killed()
+        except Exception as exc:
+            log.warning("could not ask for an OOM kill", container=proxy.pool_id, error=repr(exc))
+            return False
+
+    # -- state changes --------------------------------------------------------------------------
+
+    def _release(self, cid: str, *, destroy: bool) -> None:
+        current = self._state.containers.get(cid)
+        if current is None or current.state is ContainerState.REMOVING:
+            return
+        if destroy:
+            self._remove(cid)
+        else:
+            self._set(current.run_finished(self._clock()))
+
+    def _remove(self, cid: str) -> None:
+        """Destroy a container; its memory counts until it is gone."""
+        current = self._state.containers.get(cid)
+        if current is None or current.state is ContainerState.REMOVING:
+            return
+        self._set(current.removing())
+        self._spawn(self._destroy(cid))
+
+    async def _destroy(self, cid: str) -> None:
+        proxy = self._proxies.pop(cid, None)
+        if proxy is not None:
+            await proxy.destroy()
+        self._state = self._state.without(cid)
+        self._dispatch()
+
+    async def _pause(self, cid: str) -> None:
+        proxy = self._proxies.get(cid)
+        if proxy is None:
+            return
+
+        def still_paused() -> bool:
+            current = self._state.containers.get(cid)
+            return current is not None and current.state is ContainerState.PAUSED
+
+        try:
+            await proxy.pause_if(still_paused)
+        except Exception as exc:
+            log.warning("pause failed; removing the container", container=cid, error=repr(exc))
+            current = self._state.containers.get(cid)
+            if current is not None and current.state is ContainerState.PAUSED:
+                self._remove(cid)
+
+    def _refill_stem_cells(self) -> None:
+        if self._closing:
+            return
+        limit = self._config.stem_cell_retry_limit
+        specs = [
+            s
+            for s in self._config.stem_cells
+            if self._stem_failures.get((s.kind, s.memory_mb), 0) < limit
+        ]
+        for spec in scheduling.stem_cells_to_start(self._state, specs):
+            cid, counter = self._new_id()
+            name = container_name(self._config.name_prefix, counter, "prewarm", spec.kind)
+            self._proxies[cid] = ContainerProxy(cid, self._stem_spec(name, spec))
+            self._set(ContainerData.stem_cell(cid, spec.kind, spec.memory_mb, spec.concurrency))
+            self._spawn(self._start_stem_cell(cid, spec))
+
+    def _stem_spec(self, name: str, spec: StemCellSpec) -> ContainerSpec:
+        return ContainerSpec(
+            name=name,
+            kind=spec.kind,
+            image=spec.image,
+            memory_mb=spec.memory_mb,
+            transport=spec.transport,
+            env=dict(self._config.env or {}),
+            concurrency=spec.concurrency,
+        )
+
+    async def _start_stem_cell(self, cid: str, spec: StemCellSpec) -> None:
+        key = (spec.kind, spec.memory_mb)
+        try:
+            await self._proxies[cid].create(self._factory)
+        except Exception as exc:
+            self._stem_failures[key] = self._stem_failures.get(key, 0) + 1
+            log.warning("stem cell failed to start", kind=spec.kind, error=repr(exc))
+            self._proxies.pop(cid, None)
+            self._state = self._state.without(cid)
+        else:
+            self._stem_failures.pop(key, None)
+            current = self._state.containers.get(cid)
+            if current is not None and current.state is ContainerState.STARTING:
+                self._set(current.started())
+        self._dispatch()
+
+    def _set(self, container: ContainerData) -> None:
+        self._state = self._state.put(container)
+
+    def _new_id(self) -> tuple[str, int]:
+        counter = next(self._ids)
+        return f"c{counter}", counter
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def _housekeeping(self) -> None:
+        while True:
+            await asyncio.sleep(self._config.housekeeping_interval_s)
+            try:
+                self.housekeep()
+            except Exception:
+                log.exception("pool housekeeping failed")
