@@ -93,9 +93,18 @@ def user_get(namespace: str) -> None:
         return ident
 
     ident = _run(work)
-    click.echo(json.dumps({"subject": ident.subject, "namespace": ident.namespace,
-                           "uuid": ident.uuid, "blocked": ident.blocked,
-                           "limits": ident.limits}, indent=2))
+    click.echo(
+        json.dumps(
+            {
+                "subject": ident.subject,
+                "namespace": ident.namespace,
+                "uuid": ident.uuid,
+                "blocked": ident.blocked,
+                "limits": ident.limits,
+            },
+            indent=2,
+        )
+    )
 
 
 @user.command("delete")
@@ -105,8 +114,11 @@ def user_delete(subject: str, namespace: str | None) -> None:
     """Delete SUBJECT's identities (or just one namespace). Entities stay in the database."""
 
     async def work(store: Store) -> int:
-        identities = [i for i in await store.list_identities(subject)
-                      if namespace is None or i.namespace == namespace]
+        identities = [
+            i
+            for i in await store.list_identities(subject)
+            if namespace is None or i.namespace == namespace
+        ]
         if not identities:
             raise click.ClickException(f"subject '{subject}' has no such namespace")
         for ident in identities:
@@ -126,9 +138,16 @@ def user_rotate_key(namespace: str) -> None:
         if ident is None:
             raise click.ClickException(f"namespace '{namespace}' does not exist")
         key = AuthKey.generate()
-        await store.update_identity(Identity(
-            subject=ident.subject, namespace=ident.namespace, uuid=key.uuid,
-            key_hash=hash_secret(key.secret), blocked=ident.blocked, limits=ident.limits))
+        await store.update_identity(
+            Identity(
+                subject=ident.subject,
+                namespace=ident.namespace,
+                uuid=key.uuid,
+                key_hash=hash_secret(key.secret),
+                blocked=ident.blocked,
+                limits=ident.limits,
+            )
+        )
         return key
 
     click.echo(str(_run(work)))
@@ -139,9 +158,16 @@ def _set_blocked(namespace: str, blocked: bool) -> None:
         ident = await store.get_identity(namespace)
         if ident is None:
             raise click.ClickException(f"namespace '{namespace}' does not exist")
-        await store.update_identity(Identity(
-            subject=ident.subject, namespace=ident.namespace, uuid=ident.uuid,
-            key_hash=ident.key_hash, blocked=blocked, limits=ident.limits))
+        await store.update_identity(
+            Identity(
+                subject=ident.subject,
+                namespace=ident.namespace,
+                uuid=ident.uuid,
+                key_hash=ident.key_hash,
+                blocked=blocked,
+                limits=ident.limits,
+            )
+        )
 
     _run(work)
 
@@ -173,8 +199,7 @@ def _limit_options(func: Callable[..., Any]) -> Callable[..., Any]:
         elif kind is bool:
             func = click.option(f"--{key}", key, type=bool, default=None)(func)
         else:
-            func = click.option(f"--{key}", key, default=None,
-                                help="Comma-separated list.")(func)
+            func = click.option(f"--{key}", key, default=None, help="Comma-separated list.")(func)
     return func
 
 
@@ -183,8 +208,9 @@ def _limit_options(func: Callable[..., Any]) -> Callable[..., Any]:
 @_limit_options
 def limits_set(namespace: str, **values: Any) -> None:
     """Set limit overrides for NAMESPACE (others are kept)."""
-    given = {k: (v.split(",") if k == "allowedKinds" else v)
-             for k, v in values.items() if v is not None}
+    given = {
+        k: (v.split(",") if k == "allowedKinds" else v) for k, v in values.items() if v is not None
+    }
     if not given:
         raise click.UsageError("give at least one limit, e.g. --invocationsPerMinute 120")
 
@@ -193,9 +219,16 @@ def limits_set(namespace: str, **values: Any) -> None:
         if ident is None:
             raise click.ClickException(f"namespace '{namespace}' does not exist")
         merged = {**ident.limits, **check_overrides(given)}
-        await store.update_identity(Identity(
-            subject=ident.subject, namespace=ident.namespace, uuid=ident.uuid,
-            key_hash=ident.key_hash, blocked=ident.blocked, limits=merged))
+        await store.update_identity(
+            Identity(
+                subject=ident.subject,
+                namespace=ident.namespace,
+                uuid=ident.uuid,
+                key_hash=ident.key_hash,
+                blocked=ident.blocked,
+                limits=merged,
+            )
+        )
         return merged
 
     click.echo(json.dumps(_run(work), indent=2))
@@ -222,9 +255,16 @@ def limits_delete(namespace: str) -> None:
         ident = await store.get_identity(namespace)
         if ident is None:
             raise click.ClickException(f"namespace '{namespace}' does not exist")
-        await store.update_identity(Identity(
-            subject=ident.subject, namespace=ident.namespace, uuid=ident.uuid,
-            key_hash=ident.key_hash, blocked=ident.blocked, limits={}))
+        await store.update_identity(
+            Identity(
+                subject=ident.subject,
+                namespace=ident.namespace,
+                uuid=ident.uuid,
+                key_hash=ident.key_hash,
+                blocked=ident.blocked,
+                limits={},
+            )
+        )
 
     _run(work)
     click.echo(f"limits of {namespace} reset to the system defaults")

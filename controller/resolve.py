@@ -69,9 +69,7 @@ async def resolve_action(
         if fqn.namespace != identity.namespace:
             raise Forbidden()
         return ResolvedAction((await load(store, Collection.ACTIONS, fqn)).entity, None)
-    package = await resolve_package(
-        store, identity, FullyQualifiedName(fqn.namespace, fqn.package)
-    )
+    package = await resolve_package(store, identity, FullyQualifiedName(fqn.namespace, fqn.package))
     real = FullyQualifiedName(package.package.fqn.namespace, fqn.name, package.package.fqn.name)
     action = (await load(store, Collection.ACTIONS, real)).entity
     return ResolvedAction(action, package)

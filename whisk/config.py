@@ -102,7 +102,5 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         system_limits=limits,
         max_request_bytes=_int(environ, "WHISK_LIMIT_REQUEST_BYTES", 50 * MB),
         max_code_bytes=_int(environ, "WHISK_LIMIT_CODE_BYTES", 48 * MB),
-        runtimes_manifest=Path(
-            environ.get("WHISK_RUNTIMES_MANIFEST") or DEFAULT_RUNTIMES_MANIFEST
-        ),
+        runtimes_manifest=Path(environ.get("WHISK_RUNTIMES_MANIFEST") or DEFAULT_RUNTIMES_MANIFEST),
     )

@@ -47,7 +47,11 @@ async def list_actions(request: web.Request) -> web.Response:
         total = await ctl.store.count(namespace, Collection.ACTIONS, **kwargs)  # type: ignore[arg-type]
         return json_response({COLLECTION: total})
     stored = await ctl.store.list(
-        namespace, Collection.ACTIONS, skip=page.skip, limit=page.limit, **kwargs  # type: ignore[arg-type]
+        namespace,
+        Collection.ACTIONS,
+        skip=page.skip,
+        limit=page.limit,
+        **kwargs,  # type: ignore[arg-type]
     )
     return json_response([Action.from_stored(s.doc, s.updated).summary_json() for s in stored])
 

@@ -50,9 +50,7 @@ async def list_activations(request: web.Request) -> web.Response:
         return json_response({COLLECTION: await ctl.store.count_activations(filters)})
     records = await ctl.store.list_activations(filters)
     activations = [Activation.from_stored_doc(r.doc) for r in records]
-    return json_response(
-        [a.to_extended_json() if docs else a.summary_json() for a in activations]
-    )
+    return json_response([a.to_extended_json() if docs else a.summary_json() for a in activations])
 
 
 async def _load(request: web.Request) -> Activation:

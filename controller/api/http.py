@@ -14,7 +14,7 @@ from whisk.store.ports import Identity
 
 CONTROLLER_KEY = web.AppKey("controller", Controller)
 AUTH_KEY = web.AppKey("authenticator", Authenticator)
-TID_KEY = "whisk.tid"
+TID_KEY = web.RequestKey("tid", str)
 
 
 def controller(request: web.Request) -> Controller:
@@ -26,7 +26,7 @@ async def identity(request: web.Request) -> Identity:
 
 
 def tid(request: web.Request) -> str:
-    return str(request.get(TID_KEY, ""))
+    return request.get(TID_KEY, "")
 
 
 async def read_json(request: web.Request) -> Any:
@@ -34,15 +34,20 @@ async def read_json(request: web.Request) -> Any:
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge as exc:
-        raise PayloadTooLarge(
-            f"Request larger than allowed: {exc.actual_size} > {exc.max_size} bytes."
-        ) from exc
+        raise too_large(request) from exc
     if not raw.strip():
         return None
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedRequest(f"The request content was malformed:\n{exc}") from exc
+
+
+def too_large(request: web.Request) -> PayloadTooLarge:
+    size = request.content_length
+    limit = request.app._client_max_size
+    shown = str(size) if size is not None else "more"
+    return PayloadTooLarge(f"Request larger than allowed: {shown} > {limit} bytes.")
 
 
 def json_response(

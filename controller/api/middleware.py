@@ -9,7 +9,7 @@ import structlog
 from aiohttp import web
 
 from controller.api.errors import error_response, status_for
-from controller.api.http import TID_KEY
+from controller.api.http import TID_KEY, too_large
 from whisk.errors import WhiskError
 
 log = structlog.get_logger(__name__)
@@ -50,7 +50,7 @@ async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    tid = str(request.get(TID_KEY, ""))
+    tid = request.get(TID_KEY, "")
     try:
         return await handler(request)
     except WhiskError as exc:
@@ -58,10 +58,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if status >= 500:
             log.warning("request failed", status=status, error=exc.message)
         return error_response(status, exc.message, tid)
-    except web.HTTPRequestEntityTooLarge as exc:
-        return error_response(
-            413, f"Request larger than allowed: {exc.actual_size} > {exc.max_size} bytes.", tid
-        )
+    except web.HTTPRequestEntityTooLarge:
+        return error_response(413, too_large(request).message, tid)
     except web.HTTPException as exc:  # route misses, wrong methods
         if exc.status < 400:
             raise

@@ -45,9 +45,7 @@ def put_version(body: Mapping[str, Any]) -> SemVer | None:
     return None if value is None else SemVer.parse(value)
 
 
-def put_parameters(
-    body: Mapping[str, Any], key: str, max_bytes: int
-) -> Parameters | None:
+def put_parameters(body: Mapping[str, Any], key: str, max_bytes: int) -> Parameters | None:
     if key not in body or body[key] is None:
         return None
     params = Parameters.from_json(body[key], key)
@@ -65,9 +63,7 @@ def next_version(existing: SemVer | None, requested: SemVer | None) -> SemVer:
     return base.bump() if base == existing else base
 
 
-def merged_annotations(
-    stored: Parameters, body: Mapping[str, Any], max_bytes: int
-) -> Parameters:
+def merged_annotations(stored: Parameters, body: Mapping[str, Any], max_bytes: int) -> Parameters:
     """Annotations on update: stored ++ new, minus ``delAnnotations``."""
     new = put_parameters(body, "annotations", max_bytes)
     result = stored.merge(new) if new is not None else stored

@@ -101,8 +101,9 @@ class ActionLimits:
         if not isinstance(value, Mapping):
             raise InvalidArgument("The limits must be an object.")
         return cls(
-            timeout=_check(value.get("timeout", base.timeout), ranges.timeout_ms, "timeout",
-                           "milliseconds"),
+            timeout=_check(
+                value.get("timeout", base.timeout), ranges.timeout_ms, "timeout", "milliseconds"
+            ),
             memory=_check(value.get("memory", base.memory), ranges.memory_mb, "memory", "MB"),
             logs=_check(value.get("logs", base.logs), ranges.logs_mb, "logs", "MB"),
             concurrency=_check(

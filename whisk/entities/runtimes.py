@@ -63,8 +63,10 @@ class RuntimeManifest:
                     deprecated=bool(entry.get("deprecated", False)),
                     require_main=bool(entry.get("requireMain", False)),
                     stem_cells=tuple(
-                        StemCell(int(s.get("initialCount", s.get("count", 0))),
-                                 _memory_mb(s.get("memory", "256 MB")))
+                        StemCell(
+                            int(s.get("initialCount", s.get("count", 0))),
+                            _memory_mb(s.get("memory", "256 MB")),
+                        )
                         for s in entry.get("stemCells", [])
                     ),
                     raw=entry,
@@ -91,17 +93,13 @@ class RuntimeManifest:
             kind = resolved
         runtime = self.kinds.get(kind)
         if runtime is None:
-            raise InvalidArgument(
-                f"kind '{kind}' not in Set({', '.join(sorted(self.kinds))})"
-            )
+            raise InvalidArgument(f"kind '{kind}' not in Set({', '.join(sorted(self.kinds))})")
         if runtime.deprecated:
             raise InvalidArgument(f"kind '{kind}' is deprecated and may not be used.")
         return runtime
 
     def family_for_extension(self, extension: str) -> str | None:
-        return {".py": "python", ".js": "nodejs", ".mjs": "nodejs", ".cjs": "nodejs"}.get(
-            extension
-        )
+        return {".py": "python", ".js": "nodejs", ".mjs": "nodejs", ".cjs": "nodejs"}.get(extension)
 
     def to_info_json(self) -> dict[str, list[dict[str, Any]]]:
         """The ``runtimes`` object of ``GET /`` (wskdeploy reads it)."""

@@ -31,9 +31,7 @@ class RuleStatus(StrEnum):
         try:
             return cls(value)  # type: ignore[arg-type]
         except ValueError:
-            raise InvalidArgument(
-                "Rule status must be either 'active' or 'inactive'."
-            ) from None
+            raise InvalidArgument("Rule status must be either 'active' or 'inactive'.") from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,100 @@
+"""Activation reads: list filters and paging, count/docs, get, result, logs."""
+
+from __future__ import annotations
+
+from tests.api.conftest import Api
+from whisk.entities.activation import Activation, ActivationId, success
+from whisk.store.ports import ActivationRecord, Store
+
+BASE = "/api/v1/namespaces/_/activations"
+
+
+async def _record(
+    store: Store, name: str, start: int, package: str | None = None, ns: str = "guest"
+) -> str:
+    aid = ActivationId.new()
+    activation = Activation.pending(
+        namespace=ns,
+        name=name,
+        version="0.0.1",
+        subject=ns,
+        activation_id=aid,
+        start=start,
+        annotations=[{"key": "path", "value": f"{ns}/{package + '/' if package else ''}{name}"}],
+    ).completed(success({"n": start}), end=start + 5, logs=[f"2026-01-01T00:00:00Z stdout: {name}"])
+    await store.put_activation(
+        ActivationRecord(
+            activation_id=str(aid),
+            namespace=ns,
+            name=name,
+            package=package,
+            start=start,
+            end=start + 5,
+            status_code=0,
+            doc=activation.to_stored_doc(),
+        )
+    )
+    return str(aid)
+
+
+async def test_activation_list_filters_and_pages(api: Api) -> None:
+    ids = [await _record(api.store, "a" if i % 2 else "b", 1000 + i) for i in range(6)]
+    await _record(api.store, "a", 2000, package="pkg")
+    await _record(api.store, "a", 3000, ns="other")
+    listed = await (await api.guest.call("GET", f"{BASE}?")).json()
+    assert len(listed) == 7
+    assert listed[0]["start"] == 2000  # newest first
+    assert listed[1]["activationId"] == ids[5]
+    assert "response" not in listed[1] and listed[1]["statusCode"] == 0
+    assert listed[1]["duration"] == 5
+    only_a = await (await api.guest.call("GET", f"{BASE}?name=a")).json()
+    assert {x["start"] for x in only_a} == {1001, 1003, 1005}  # not pkg/a
+    in_pkg = await (await api.guest.call("GET", f"{BASE}?name=pkg/a")).json()
+    assert [x["start"] for x in in_pkg] == [2000]
+    window = await (await api.guest.call("GET", f"{BASE}?since=1002&upto=1004")).json()
+    assert [x["start"] for x in window] == [1004, 1003, 1002]
+    paged = await (await api.guest.call("GET", f"{BASE}?skip=1&limit=2")).json()
+    assert [x["start"] for x in paged] == [1005, 1004]
+    count = await (await api.guest.call("GET", f"{BASE}?count=true&name=a")).json()
+    assert count == {"activations": 3}
+    docs = await (await api.guest.call("GET", f"{BASE}?docs=true&limit=1")).json()
+    assert docs[0]["response"] == {"status": "success", "success": True, "result": {"n": 2000}}
+
+
+async def test_activation_list_rejects_bad_parameters(api: Api) -> None:
+    resp = await api.guest.call("GET", f"{BASE}?count=true&docs=true")
+    assert resp.status == 400
+    assert (await resp.json())["error"] == "The parameter 'docs' is not permitted with 'count'."
+    resp = await api.guest.call("GET", f"{BASE}?limit=201")
+    assert (await resp.json())["error"] == (
+        "The value '201' is not in the range of 0 to 200 for activations."
+    )
+    resp = await api.guest.call("GET", f"{BASE}?skip=x")
+    assert (await resp.json())["error"] == "The value 'x' is not an integer for activations."
+    resp = await api.guest.call("GET", f"{BASE}?name=a/b/c")
+    assert resp.status == 400
+
+
+async def test_activation_get_result_and_logs(api: Api) -> None:
+    aid = await _record(api.store, "hello", 5000)
+    body = await (await api.guest.call("GET", f"{BASE}/{aid}")).json()
+    assert body["activationId"] == aid
+    assert body["response"]["result"] == {"n": 5000}
+    assert body["end"] == 5005 and body["duration"] == 5
+    result = await (await api.guest.call("GET", f"{BASE}/{aid}/result")).json()
+    assert result == {"status": "success", "success": True, "result": {"n": 5000}}
+    logs = await (await api.guest.call("GET", f"{BASE}/{aid}/logs")).json()
+    assert logs == {"logs": ["2026-01-01T00:00:00Z stdout: hello"]}
+
+
+async def test_activation_of_another_namespace_is_hidden(api: Api) -> None:
+    aid = await _record(api.store, "hello", 5000, ns="other")
+    assert (await api.guest.call("GET", f"{BASE}/{aid}")).status == 404
+    resp = await api.guest.call("GET", f"/api/v1/namespaces/other/activations/{aid}")
+    assert resp.status == 403
+
+
+async def test_activation_bad_id_is_400(api: Api) -> None:
+    resp = await api.guest.call("GET", f"{BASE}/not-an-id")
+    assert resp.status == 400
+    assert (await resp.json())["error"] == "The activation id is not valid."

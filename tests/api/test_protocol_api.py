@@ -1,0 +1,68 @@
+"""What every route shares: info routes, CORS, request ids, empty queries, client headers."""
+
+from __future__ import annotations
+
+from tests.api.conftest import Api, action_body
+
+
+async def test_root_info_lists_limits_and_runtimes(api: Api) -> None:
+    body = await (await api.client.get("/")).json()
+    assert body["api_paths"] == ["/api/v1"]
+    assert body["limits"]["max_action_memory"] == 512 * 1024 * 1024
+    kinds = {k["kind"]: k for family in body["runtimes"].values() for k in family}
+    assert kinds["python:3.11"]["default"] is True
+    assert "nodejs:20" in kinds
+
+
+async def test_api_info_ping_and_openapi(api: Api) -> None:
+    body = await (await api.client.get("/api/v1")).json()
+    assert body["api_version"] == "1.0.0"
+    assert await (await api.client.get("/ping")).text() == "pong"
+    doc = await (await api.client.get("/api/v1/api-docs")).json()
+    assert doc["openapi"].startswith("3.")
+    assert "/namespaces/{ns}/actions/{package}/{name}" in doc["paths"]
+    assert "post" in doc["paths"]["/namespaces/{ns}/triggers/{name}"]
+
+
+async def test_namespaces_and_limits(api: Api) -> None:
+    assert await (await api.guest.call("GET", "/api/v1/namespaces")).json() == ["guest"]
+    limits = await (await api.guest.call("GET", "/api/v1/namespaces/_/limits")).json()
+    assert limits["invocationsPerMinute"] == 60 and limits["maxActionMemory"] == 512
+    assert (await api.guest.call("GET", "/api/v1/namespaces/other/limits")).status == 403
+
+
+async def test_request_id_is_reused_and_cors_is_set(api: Api) -> None:
+    resp = await api.guest.call(
+        "GET", "/api/v1/namespaces/_/actions", headers={"X-Request-ID": "abc123"}
+    )
+    assert resp.headers["X-Request-ID"] == "abc123"
+    assert resp.headers["Access-Control-Allow-Origin"] == "*"
+    resp = await api.client.options("/api/v1/namespaces/_/actions")
+    assert resp.status == 200
+    assert "PUT" in resp.headers["Access-Control-Allow-Methods"]
+    resp = await api.guest.call("GET", "/api/v1/namespaces/_/actions/missing")
+    assert (await resp.json())["code"] == resp.headers["X-Request-ID"]
+
+
+async def test_npm_client_habits_are_accepted(api: Api) -> None:
+    # the openwhisk npm client ends every URL in '?', sends x-namespace-id, puts the name
+    # in the body and sends '<lang>:default' kinds
+    resp = await api.guest.call(
+        "PUT",
+        "/api/v1/namespaces/_/actions/hello?",
+        {
+            "name": "hello",
+            "namespace": "ignored",
+            **action_body(exec={"kind": "python:default", "code": "def main(a): return a"}),
+        },
+        headers={"x-namespace-id": "_"},
+    )
+    assert resp.status == 200
+    body = await resp.json()
+    assert body["namespace"] == "guest" and body["exec"]["kind"] == "python:3.11"
+
+
+async def test_unknown_route_is_404_in_openwhisk_shape(api: Api) -> None:
+    resp = await api.guest.call("GET", "/api/v1/namespaces/_/nothing")
+    assert resp.status == 404
+    assert (await resp.json())["error"] == "The requested resource does not exist."
