@@ -44,6 +44,7 @@ from invoker.containers.sockets import SOCKET_NAME, socket_dir_name
 log = structlog.get_logger(__name__)
 
 MB = 1024 * 1024
+EXIT_GRACE_S = 5.0
 INVOKER_DIR = Path(__file__).resolve().parents[1]  # holds the actionproxy package
 
 
@@ -90,6 +91,8 @@ class ProcessContainer:
         self._logs = logs
         self._directory = directory
         self._killed_by_us = False
+        self._proxy_lost = False
+        self.on_destroyed: Callable[[ProcessContainer], None] = lambda _container: None
         self._destroyed = False
         self._readers = [
             asyncio.create_task(_pump(process.stdout, STDOUT, logs), name=f"stdout-{name}"),
@@ -106,15 +109,22 @@ class ProcessContainer:
         return self._process.pid
 
     async def initialize(self, payload: dict[str, Any], timeout_s: float) -> ProxyResponse:
-        return await self._client.init(payload, timeout_s)
+        return self._noted(await self._client.init(payload, timeout_s))
 
     async def run(self, payload: dict[str, Any], timeout_s: float) -> ProxyResponse:
-        return await self._client.run(payload, timeout_s)
+        return self._noted(await self._client.run(payload, timeout_s))
+
+    def _noted(self, response: ProxyResponse) -> ProxyResponse:
+        self._proxy_lost = self._proxy_lost or response.connection_lost
+        return response
 
     async def logs(self, limit_bytes: int, wait_for_sentinel: bool) -> CollectedLogs:
         return await self._logs.collect(limit_bytes, wait_for_sentinel)
 
     async def was_oom_killed(self) -> bool:
+        if self._proxy_lost and self._process.returncode is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._process.wait()), EXIT_GRACE_S)
         code = self._process.returncode
         return code == -signal.SIGKILL and not self._killed_by_us
 
@@ -123,7 +133,12 @@ class ProcessContainer:
             os.killpg(self._process.pid, signum)
 
     async def pause(self) -> None:
+        """SIGSTOP the group; returns once the proxy is seen stopped (signals are asynchronous)."""
         self._signal_group(signal.SIGSTOP)
+        for _ in range(200):
+            if _state_of(self._process.pid) in ("T", "t", "", "Z"):
+                return
+            await asyncio.sleep(0.005)
 
     async def resume(self) -> None:
         self._signal_group(signal.SIGCONT)
@@ -132,6 +147,7 @@ class ProcessContainer:
         if self._destroyed:
             return
         self._destroyed = True
+        self.on_destroyed(self)
         self._killed_by_us = self._process.returncode is None
         self._signal_group(signal.SIGKILL)
         self._signal_group(signal.SIGCONT)  # a stopped group dies only once continued
@@ -167,6 +183,7 @@ class ProcessFactory:
 
     def __init__(self, settings: ProcessSettings | None = None) -> None:
         self.settings = settings or ProcessSettings()
+        self._live: set[ProcessContainer] = set()
         log.warning(
             "process sandbox: actions run as local processes with NO isolation",
             runtime_dir=self.settings.runtime_dir,
@@ -213,7 +230,10 @@ class ProcessFactory:
         )
         (directory / "pid").write_text(str(process.pid))
         client = ActionClient(unix_path=str(socket_path), concurrency=spec.concurrency)
-        return ProcessContainer(process, spec.name, client, LogBuffer(), directory)
+        container = ProcessContainer(process, spec.name, client, LogBuffer(), directory)
+        container.on_destroyed = self._live.discard
+        self._live.add(container)
+        return container
 
     async def remove_orphans(self, instance_label: str) -> int:
         removed = await asyncio.to_thread(_kill_orphans, self._label_dir(instance_label))
@@ -222,7 +242,18 @@ class ProcessFactory:
         return removed
 
     async def close(self) -> None:
-        return None
+        """Destroy the processes still running: unlike containers, they would outlive us."""
+        for container in list(self._live):
+            await container.destroy()
+
+
+def _state_of(pid: int) -> str:
+    """The state letter in /proc/<pid>/stat ("" when there is no such process)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0].decode()
+    except (OSError, IndexError):
+        return ""
 
 
 def _kill_orphans(label_dir: Path) -> int:

@@ -1,0 +1,166 @@
+"""The process factory: the real action proxy as local subprocesses (runs everywhere)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+
+from invoker.containers.logs import SENTINEL
+from invoker.containers.ports import ContainerSpec
+from invoker.containers.process import ProcessContainer, ProcessFactory, ProcessSettings
+
+
+@pytest.fixture
+def process_settings(tmp_path: Path) -> ProcessSettings:
+    return ProcessSettings(
+        instance_label=f"test-{uuid.uuid4().hex[:8]}", runtime_dir=str(tmp_path / "run")
+    )
+
+
+@pytest.fixture
+async def factory(process_settings: ProcessSettings) -> AsyncIterator[ProcessFactory]:
+    made = ProcessFactory(process_settings)
+    try:
+        yield made
+    finally:
+        await made.close()
+
+
+def spec(**overrides: Any) -> ContainerSpec:
+    values: dict[str, Any] = {
+        "name": f"proc_{uuid.uuid4().hex[:10]}",
+        "kind": "python:3.11",
+        "image": "",
+        "memory_mb": 256,
+    }
+    values.update(overrides)
+    return ContainerSpec(**values)
+
+
+async def start(factory: ProcessFactory, code: str) -> ProcessContainer:
+    container = await factory.create(spec())
+    init = await container.initialize({"name": "test", "main": "main", "code": code}, 30)
+    assert init.ok, init
+    return container
+
+
+def state_of(pid: int) -> str:
+    """The process state letter from /proc (R, S, T, Z...), or "" when there is no process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return ""
+    return stat.rsplit(")", 1)[1].split()[0]
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie nobody reaped yet counts as dead)."""
+    return state_of(pid) not in ("", "Z", "X")
+
+
+async def wait_until_dead(pid: int) -> bool:
+    for _ in range(200):
+        if not alive(pid):
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+ECHO = """
+import sys
+def main(args):
+    print("out", args.get("n"))
+    print("err", args.get("n"), file=sys.stderr)
+    return {"echo": args}
+"""
+
+
+def test_process_factory_warns_that_it_does_not_isolate(
+    process_settings: ProcessSettings,
+) -> None:
+    with structlog.testing.capture_logs() as logs:
+        made = ProcessFactory(process_settings)
+
+    assert made.isolated is False
+    assert {
+        "event": "process sandbox: actions run as local processes with NO isolation",
+        "log_level": "warning",
+    }.items() <= logs[0].items()
+
+
+async def test_process_round_trip_init_run_and_logs(factory: ProcessFactory) -> None:
+    container = await start(factory, ECHO)
+
+    first = await container.run({"value": {"n": 1}}, 30)
+    first_logs = await container.logs(10_000, wait_for_sentinel=True)
+    second = await container.run({"value": {"n": 2}}, 30)
+    second_logs = await container.logs(10_000, wait_for_sentinel=True)
+
+    assert json.loads(first.body) == {"echo": {"n": 1}}
+    assert json.loads(second.body) == {"echo": {"n": 2}}
+    assert sorted((line.stream, line.text) for line in first_logs.lines) == [
+        ("stderr", "err 1"),
+        ("stdout", "out 1"),
+    ]
+    assert sorted(line.text for line in second_logs.lines) == ["err 2", "out 2"]
+    assert not any(SENTINEL in line.text for line in first_logs.lines + second_logs.lines)
+
+
+async def test_process_timeout_then_destroy_kills_the_process_group(
+    factory: ProcessFactory, tmp_path: Path
+) -> None:
+    code = """
+import subprocess, time
+def main(args):
+    child = subprocess.Popen(["sleep", "300"])
+    with open(args["pidfile"], "w") as f:
+        f.write(str(child.pid))
+    time.sleep(300)
+    return {}
+"""
+    container = await start(factory, code)
+    pidfile = tmp_path / "child.pid"
+
+    response = await container.run({"value": {"pidfile": str(pidfile)}}, 1.0)
+    child = int(pidfile.read_text())
+    await container.destroy()
+
+    assert response.timed_out and not response.ok
+    assert await wait_until_dead(container.pid)
+    assert await wait_until_dead(child)
+    assert not await container.was_oom_killed()  # we killed it, not the kernel
+
+
+async def test_process_pause_then_resume_serves_runs(factory: ProcessFactory) -> None:
+    container = await start(factory, ECHO)
+
+    await container.pause()
+    state = state_of(container.pid)
+    await container.resume()
+    response = await container.run({"value": {"n": 5}}, 30)
+
+    assert state == "T"  # stopped
+    assert json.loads(response.body) == {"echo": {"n": 5}}
+
+
+async def test_process_remove_orphans_kills_what_an_earlier_factory_left(
+    process_settings: ProcessSettings,
+) -> None:
+    previous = ProcessFactory(process_settings)
+    left = await previous.create(spec())
+    init = await left.initialize({"name": "t", "main": "main", "code": ECHO}, 30)
+    fresh = ProcessFactory(process_settings)
+
+    removed = await fresh.remove_orphans(process_settings.instance_label)
+
+    assert init.ok
+    assert removed == 1
+    assert await wait_until_dead(left.pid)
+    await previous.close()
