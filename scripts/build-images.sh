@@ -72,6 +72,13 @@ ensure_base() {
         "${tarball}" "${image}" >/dev/null
 }
 
+# The proxy's content digest, stored as a label so tests can tell a stale image
+# (tests/contract/conftest.py computes the same digest).
+proxy_digest() {
+    (cd "${proxy_dir}" && find . -type f ! -name '*.pyc' ! -path '*/__pycache__/*' \
+        | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
+}
+
 # build_runtime IMAGE DOCKERFILE BASE
 build_runtime() {
     local image="$1" dockerfile="$2" base="$3"
@@ -79,6 +86,7 @@ build_runtime() {
     build_log="$(mktemp)"
     say "docker build ${image} (base ${base})"
     if ! docker build --build-arg "BASE_IMAGE=${base}" -f "${dockerfile}" -t "${image}" \
+        --label "whisk.actionproxy.digest=$(proxy_digest)" \
         "${proxy_dir}" >"${build_log}" 2>&1; then
         cat "${build_log}" >&2
         rm -f "${build_log}"

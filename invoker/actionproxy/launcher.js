@@ -95,7 +95,8 @@ function start() {
     main = loadMain();
   } catch (err) {
     console.error(err && err.stack ? err.stack : String(err));
-    send({ ok: false, error: `Initialization has failed due to: ${describe(err)}` });
+    const reason = err instanceof Error ? `${err.name}: ${err.message}` : describe(err);
+    send({ ok: false, error: `Initialization has failed due to: ${reason}` });
     process.exit(1);
   }
   send({ ok: true });

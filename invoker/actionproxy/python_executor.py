@@ -52,7 +52,10 @@ class PythonExecutor:
             exec(code, module.__dict__)
         except BaseException as exc:
             traceback.print_exc()
-            raise ProxyError(502, f"Initialization has failed due to: {_describe(exc)}") from exc
+            reason = _describe(exc)
+            if not isinstance(exc, SyntaxError):
+                reason = f"{type(exc).__name__}: {reason}"
+            raise ProxyError(502, f"Initialization has failed due to: {reason}") from exc
         function = getattr(module, main, None)
         if not callable(function):
             raise ProxyError(502, f"The action has no function named '{main}'.")
