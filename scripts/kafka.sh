@@ -20,7 +20,8 @@ KAFKA_VERSION="${WHISK_KAFKA_VERSION:-4.4.0}"
 LOG4J_VERSION="2.25.5"
 SLF4J_VERSION="2.0.17"
 CACHE_ROOT="${WHISK_CACHE_DIR:-$HOME/.cache/whisk}/kafka"
-LIBS="$CACHE_ROOT/libs-$KAFKA_VERSION"
+LIBS_REV=2  # bump when the dependency list below changes
+LIBS="$CACHE_ROOT/libs-$KAFKA_VERSION-r$LIBS_REV"
 PORT="${WHISK_KAFKA_PORT:-59092}"
 CONTROLLER_PORT="$((PORT + 1))"
 STATE="${WHISK_KAFKA_DIR:-/tmp/whisk-kafka}"
@@ -69,7 +70,9 @@ fetch() {
     <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-metadata</artifactId><version>$KAFKA_VERSION</version></dependency>
     <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-raft</artifactId><version>$KAFKA_VERSION</version></dependency>
     <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-storage</artifactId><version>$KAFKA_VERSION</version></dependency>
-    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>$KAFKA_VERSION</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>$KAFKA_VERSION</version>
+      <exclusions><exclusion><groupId>org.apache.kafka</groupId><artifactId>connect-runtime</artifactId></exclusion></exclusions>
+    </dependency>
     <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-api</artifactId><version>$SLF4J_VERSION</version></dependency>
     <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-api</artifactId><version>$LOG4J_VERSION</version></dependency>
     <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j2-impl</artifactId><version>$LOG4J_VERSION</version></dependency>
@@ -96,7 +99,10 @@ broker_pid() {
     [[ -f "$PIDFILE" ]] || return 1
     local pid
     pid="$(cat "$PIDFILE")"
-    [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+    [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
+    # A stale pid file may name a process that is not our broker: never touch that one.
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "kafka.Kafka $CONF" || return 1
+    echo "$pid"
 }
 
 port_open() {
