@@ -19,12 +19,12 @@ __all__ = ["DEFAULT_MAX_MESSAGE_BYTES", "Bus", "Consumer", "Producer", "Record",
 def open_bus(
     url: str, *, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES, client_id: str = "whisk"
 ) -> Bus:
-    scheme, _, rest = url.partition("://")
-    if scheme == "memory" and rest in ("", "/"):
+    scheme, separator, rest = url.partition("://")
+    if separator and scheme == "memory" and rest in ("", "/"):
         from whisk.bus.memory import MemoryBus
 
         return MemoryBus(max_message_bytes=max_message_bytes)
-    if scheme == "kafka" and rest:
+    if separator and scheme == "kafka" and rest:
         hosts = tuple(h.strip() for h in rest.rstrip("/").split(","))
         for host in hosts:
             parts = urlsplit(f"//{host}")
