@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.admin import admin
+from standalone.main import standalone
 
 
 @click.group()
@@ -14,6 +15,7 @@ def main() -> None:
 
 
 main.add_command(admin)
+main.add_command(standalone)
 
 if __name__ == "__main__":
     main()

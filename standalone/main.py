@@ -1,0 +1,134 @@
+"""``whisk standalone``: Whisk in one process with its embedded defaults.
+
+SQLite under the state directory, the controller on ``--port``; a ``guest`` namespace with a
+fresh key on first start, written to ``DIR/.wskprops`` and, when none exists, to
+``~/.wskprops``. The key is never hard-coded: a missing or stale key file gets a new key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+
+import click
+import structlog
+
+from cli.admin import create_identity
+from controller.main import start_controller
+from standalone.wskprops import read_wskprops, write_wskprops
+from whisk.config import Settings, load_settings
+from whisk.entities.identity import AuthKey, hash_secret, verify_secret
+from whisk.errors import InvalidArgument
+from whisk.logs import configure_logging
+from whisk.store import open_store
+from whisk.store.ports import Identity, Store
+
+log = structlog.get_logger(__name__)
+
+GUEST = "guest"
+
+
+async def ensure_guest_key(store: Store, props_file: Path) -> AuthKey:
+    """The guest namespace's key: the one in ``props_file`` if it still verifies, else a new
+    one (created or rotated in the store)."""
+    props = read_wskprops(props_file)
+    existing = await store.get_identity(GUEST)
+    try:
+        key = AuthKey.parse(props.get("AUTH", ""))
+    except InvalidArgument:
+        key = None
+    if existing is None:
+        return await create_identity(store, GUEST, GUEST, key)
+    if (
+        key is not None
+        and key.uuid == existing.uuid
+        and verify_secret(key.secret, existing.key_hash)
+    ):
+        return key
+    fresh = AuthKey.generate()
+    await store.update_identity(
+        Identity(
+            subject=existing.subject,
+            namespace=GUEST,
+            uuid=fresh.uuid,
+            key_hash=hash_secret(fresh.secret),
+            blocked=False,
+            limits=existing.limits,
+        )
+    )
+    return fresh
+
+
+def api_host(settings: Settings) -> str:
+    host = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0") else settings.host
+    return f"http://{host}:{settings.port}"
+
+
+def write_credentials(props_file: Path, props: dict[str, str]) -> list[Path]:
+    """Write the state dir's wskprops, and ~/.wskprops (or WSK_CONFIG_FILE) when absent."""
+    write_wskprops(props_file, props)
+    written = [props_file]
+    home_props = Path(os.environ.get("WSK_CONFIG_FILE") or Path.home() / ".wskprops")
+    if not home_props.exists():
+        write_wskprops(home_props, props)
+        written.append(home_props)
+    return written
+
+
+async def run_standalone(settings: Settings, state_dir: Path, stop: asyncio.Event) -> None:
+    props_file = state_dir / ".wskprops"
+    store = await open_store(settings.db_url)
+    try:
+        key = await ensure_guest_key(store, props_file)
+    finally:
+        await store.close()
+    apihost = api_host(settings)
+    written = write_credentials(
+        props_file, {"APIHOST": apihost, "AUTH": str(key), "NAMESPACE": GUEST}
+    )
+    runner, ctl = await start_controller(settings)
+    click.echo(f"Whisk standalone is up on {apihost} (state in {state_dir})", err=True)
+    for path in written:
+        click.echo(f"  credentials written to {path}", err=True)
+    click.echo(
+        f"  try: curl -u {key.uuid}:<key> {apihost}/api/v1/namespaces/_/actions\n"
+        f"  or:  wsk property set --apihost {apihost} --auth <the AUTH line of {props_file}>",
+        err=True,
+    )
+    try:
+        await stop.wait()
+    finally:
+        click.echo("Whisk standalone: shutting down", err=True)
+        await runner.cleanup()
+        await ctl.store.close()
+
+
+@click.command("standalone")
+@click.option("--port", type=int, default=3233, show_default=True, help="API port.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the database and .wskprops live (default ~/.whisk).",
+)
+def standalone(port: int, host: str, state_dir: Path | None) -> None:
+    """Run Whisk in one process: controller, store and (when available) invoker."""
+    state_dir = (state_dir or Path.home() / ".whisk").expanduser().resolve()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    environ = dict(os.environ)
+    environ.setdefault("WHISK_DB_URL", f"sqlite+aiosqlite:///{state_dir / 'whisk.db'}")
+    environ.setdefault("WHISK_LOG_FORMAT", "console")
+    settings = load_settings(environ).with_changes(port=port, host=host)
+    configure_logging(settings.log_format, settings.log_level)  # type: ignore[arg-type]
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_standalone(settings, state_dir, stop)
+
+    asyncio.run(main())

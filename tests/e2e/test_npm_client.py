@@ -1,0 +1,61 @@
+"""The real ``openwhisk`` npm client against a running ``whisk standalone``, unchanged."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import subprocess
+import zipfile
+from pathlib import Path
+
+from tests.e2e.conftest import Running
+
+SCRIPT = Path(__file__).with_name("npm_crud.js")
+
+
+def _zip_b64() -> str:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("__main__.py", "def main(a):\n    return a\n")
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def test_npm_client_crud_on_every_entity_kind(standalone: Running, npm_clients: Path) -> None:
+    env = {
+        **os.environ,
+        "NODE_PATH": str(npm_clients / "node_modules"),
+        "APIHOST": standalone.apihost,
+        "AUTH": standalone.auth,
+        "ZIP_B64": _zip_b64(),
+    }
+    proc = subprocess.run(
+        ["node", str(SCRIPT)], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    steps = {s["step"]: s["value"] for s in map(json.loads, proc.stdout.splitlines())}
+    assert steps["action.create"] == {"version": "0.0.1", "kind": "python:3", "ns": "guest"}
+    assert steps["action.update"]["version"] == "0.0.2"
+    assert steps["action.update"]["params"] == [{"key": "name", "value": "x"}]
+    assert steps["action.zip"] == {"binary": True}
+    assert steps["action.default-kind"] == {"kind": "nodejs:20"}
+    assert steps["action.list"] == ["hello", "nodey", "zipped"]
+    assert steps["package.create"] == {"version": "0.0.1", "binding": {}}
+    assert steps["package.get"] == {"actions": ["echo"]}
+    assert steps["package.list"] == ["bound", "tools"]
+    assert steps["sequence.create"] == {"components": ["/guest/hello", "/guest/tools/echo"]}
+    assert steps["rule.create"] == {
+        "status": "active",
+        "trigger": {"path": "guest", "name": "tick"},
+        "action": {"path": "guest", "name": "hello"},
+    }
+    assert steps["rule.disable"] == {"status": "inactive"}
+    assert steps["trigger.get"] == {
+        "rules": {
+            "guest/onTick": {"action": {"path": "guest", "name": "hello"}, "status": "active"}
+        }
+    }
+    assert steps["namespace.list"] == ["guest"]
+    assert steps["action.create-again"]["statusCode"] == 409
+    assert steps["cleanup"] == {"actions": 0, "packages": 0, "triggers": 0, "rules": 0}
