@@ -21,7 +21,7 @@ from typing import Any
 
 import structlog
 
-from invoker.containers.ports import ContainerFactory, ContainerSpec
+from invoker.containers.ports import Container, ContainerFactory, ContainerSpec
 from invoker.pool import scheduling
 from invoker.pool.config import PoolConfig, StemCellSpec
 from invoker.pool.outcomes import init_outcome, run_outcome
@@ -31,7 +31,7 @@ from invoker.pool.requests import RunRequest
 from invoker.pool.runlogs import collect_logs
 from invoker.pool.state import ContainerData, ContainerState, PoolState
 from whisk.entities.activation import ActivationResponse, whisk_error
-from whisk.errors import Conflict, Unavailable
+from whisk.errors import Conflict, NotFound, Unavailable
 
 log = structlog.get_logger(__name__)
 
@@ -102,6 +102,13 @@ class ContainerPool:
     def free_mb(self) -> int:
         """Memory not held by any container (the feed takes work only while there is room)."""
         return self._state.free_mb
+
+    def container(self, container_id: str) -> Container:
+        """The live handle of a pool container (diagnostics and benchmarks)."""
+        proxy = self._proxies.get(container_id)
+        if proxy is None or proxy.container is None:
+            raise NotFound(f"no live container {container_id} in the pool")
+        return proxy.container
 
     async def start(self) -> None:
         """Remove containers a previous run left, start stem cells and housekeeping."""
