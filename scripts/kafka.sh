@@ -45,13 +45,28 @@ die() {
     exit 1
 }
 
+# Java 17+ runs the broker and Maven fetches it; install them from Debian when missing.
+need_tools() {
+    local missing=()
+    command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
+    command -v mvn >/dev/null || missing+=(maven)
+    [[ ${#missing[@]} -eq 0 ]] && return
+    if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null; then
+        say "installing ${missing[*]} with apt-get"
+        apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive \
+            apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 \
+            || die "apt-get could not install ${missing[*]}"
+    else
+        die "missing ${missing[*]} (Kafka $KAFKA_VERSION needs Java 17+ and Maven)"
+    fi
+}
+
 fetch() {
+    need_tools
     if [[ -f "$LIBS/.complete" ]]; then
         say "jars for Kafka $KAFKA_VERSION cached in $LIBS"
         return
     fi
-    command -v mvn >/dev/null || die "maven (mvn) is not installed"
-    command -v java >/dev/null || die "java is not installed (Kafka $KAFKA_VERSION needs Java 17+)"
     local build="$CACHE_ROOT/pom-$KAFKA_VERSION"
     mkdir -p "$build"
     cat >"$build/pom.xml" <<EOF
@@ -208,7 +223,7 @@ start() {
     # shellcheck disable=SC2086
     setsid java $HEAP -XX:+UseG1GC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
         -Dlog4j2.configurationFile="$LOG4J_CONF" -Dkafka.logs.dir="$STATE" \
-        -cp "$LIBS/*" kafka.Kafka "$CONF" >>"$BROKER_LOG" 2>&1 </dev/null &
+        -cp "$LIBS/*" kafka.Kafka "$CONF" >>"$BROKER_LOG" 2>&1 </dev/null 9>&- &
     echo $! >"$PIDFILE"
     say "waiting for the broker (pid $(cat "$PIDFILE")) to answer ..."
     local i
@@ -255,6 +270,10 @@ status() {
 }
 
 cd "$REPO_ROOT"
+mkdir -p "$STATE"
+# One start/stop at a time per state dir (parallel test sessions share the broker).
+exec 9>"$STATE.lock"
+flock 9
 case "${1:-start}" in
     start) start ;;
     stop) stop ;;
