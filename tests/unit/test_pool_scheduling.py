@@ -4,7 +4,10 @@ from typing import Any
 
 import pytest
 
-from invoker.pool.config import StemCellSpec, stem_cells_from_manifest
+from invoker.containers.ports import ProxyResponse
+from invoker.pool.config import MB, StemCellSpec, stem_cells_from_manifest
+from invoker.pool.outcomes import init_outcome, run_outcome
+from invoker.pool.protocol import init_payload, run_payload
 from invoker.pool.requests import ExecSpec, RunLimits, RunRequest
 from invoker.pool.scheduling import (
     CreateCold,
@@ -19,7 +22,13 @@ from invoker.pool.scheduling import (
     stem_cells_to_start,
 )
 from invoker.pool.state import ActionKey, ContainerData, ContainerState, PoolState
-from whisk.entities.activation import ActivationId
+from whisk.entities.activation import (
+    ActivationId,
+    StatusCode,
+    application_error,
+    developer_error,
+    success,
+)
 from whisk.errors import InternalError
 
 HELLO = ActionKey("guest", "guest/hello", "1")
@@ -256,3 +265,74 @@ def test_schedule_skips_stem_cell_that_cannot_serve_the_concurrency() -> None:
     assert schedule(pool(stem("s1", max_concurrency=4)), request(concurrency=2)) == UsePrewarmed(
         "s1"
     )
+
+
+# -- run outcomes and protocol bodies (pure helpers of the pool's shell) ----------------------
+
+
+def answer(status: int = 200, body: bytes = b"{}", **flags: bool) -> ProxyResponse:
+    return ProxyResponse(status=status, body=body, duration_ms=1, **flags)
+
+
+def test_init_outcome_ok_and_error_field_and_raw_body() -> None:
+    assert init_outcome(answer(), 1000) is None
+    assert init_outcome(answer(502, b'{"error": "no main"}'), 1000) == developer_error("no main")
+    assert init_outcome(answer(500, b"oops"), 1000) == developer_error(
+        "The action failed during initialization: oops"
+    )
+
+
+def test_init_outcome_timeout_names_initialization() -> None:
+    assert init_outcome(answer(0, b"", timed_out=True), 250) == developer_error(
+        "The action exceeded its time limits of 250 milliseconds during initialization."
+    )
+
+
+def test_run_outcome_success_application_and_developer_errors() -> None:
+    assert run_outcome(answer(body=b'{"a": 1}'), 1000, MB) == success({"a": 1}, size=8)
+    assert run_outcome(answer(body=b"[1]"), 1000, MB).success
+    assert run_outcome(answer(body=b'{"error": "x"}'), 1000, MB) == application_error("x", 14)
+    assert run_outcome(answer(502, b'{"error": "x"}'), 1000, MB) == developer_error("x")
+    assert run_outcome(answer(body=b"42"), 1000, MB) == developer_error(
+        "The action did not produce a valid JSON or JSON Array response: 42"
+    )
+
+
+def test_run_outcome_connection_lost_and_oom() -> None:
+    lost = answer(0, b"", connection_lost=True)
+    assert run_outcome(lost, 1000, MB).result == {
+        "error": "The action did not produce a valid response and exited unexpectedly."
+    }
+    assert run_outcome(lost, 1000, MB, oom_killed=True).result == {
+        "error": "The action exhausted its memory and was aborted."
+    }
+
+
+def test_run_outcome_truncates_large_result_into_application_error() -> None:
+    response = run_outcome(answer(body=b'{"big": "' + b"x" * 20 + b'"}'), 1000, 10)
+    assert response.status_code is StatusCode.APPLICATION_ERROR
+    assert response.result == {
+        "error": "The action produced a response that exceeded the allowed length: "
+        '31 > 10 bytes. The truncated response was: {"big": "x'
+    }
+
+
+def test_protocol_init_payload_carries_init_params_and_context_env() -> None:
+    req = request(init_params={"flag": True, "none": None, "s": "v"}, api_key="u:k")
+    payload = init_payload(req, deadline_ms=5000)
+    assert payload["name"] == "hello"
+    assert (payload["main"], payload["binary"], payload["code"]) == ("main", False, "x")
+    env = payload["env"]
+    assert (env["flag"], env["none"], env["s"]) == ("true", "", "v")
+    assert env["__OW_ACTION_NAME"] == "/guest/hello"
+    assert env["__OW_DEADLINE"] == "5000"
+    assert env["__OW_API_KEY"] == "u:k"
+
+
+def test_protocol_run_payload_drops_init_params_and_omits_missing_api_key() -> None:
+    req = request(params={"a": 1, "secret": 2}, init_params={"secret": 2})
+    payload = run_payload(req, deadline_ms=7)
+    assert payload["value"] == {"a": 1}
+    assert payload["activation_id"] == str(req.activation_id)
+    assert payload["deadline"] == "7"
+    assert "api_key" not in payload
