@@ -91,6 +91,8 @@ async def _await(awaitable: object) -> object:
 
 def _describe(exc: BaseException) -> str:
     text = str(exc)
+    if isinstance(exc, SystemExit):
+        return f"The action called exit ({exc.code})."
     if isinstance(exc, SyntaxError):
         return f"{type(exc).__name__}: {exc.msg} ({exc.filename}, line {exc.lineno})"
     return text if text else type(exc).__name__

@@ -110,6 +110,10 @@ ACTIONS: dict[str, dict[str, str]] = {
         "python": "def main(args)\n    return {}\n",
         "nodejs": "exports.main = (args) => { return {; };\n",
     },
+    "exit": {
+        "python": "import sys\ndef main(args):\n    sys.exit(3)\n",
+        "nodejs": "exports.main = () => process.exit(3);\n",
+    },
     "named_main": {
         "python": "def niam(args):\n    return {'called': 'niam'}\n",
         "nodejs": "exports.niam = () => ({ called: 'niam' });\n",
@@ -127,6 +131,8 @@ ZIPS: dict[str, dict[str, str]] = {
         "lib/helper.js": "exports.greet = (args) => ({ greeting: 'hello ' + args.name });\n",
     },
 }
+
+ESCAPING_ZIP = {"../escaped.txt": "outside", "__main__.py": "def main(a):\n    return a\n"}
 
 VIRTUALENV_ZIP = {
     "__main__.py": "import fancylib\ndef main(args):\n    return {'from': fancylib.WHERE}\n",

@@ -130,7 +130,7 @@ def docker_images() -> dict[str, str]:
         skip_or_fail("no Docker engine (run scripts/docker-engine.sh)")
     digest = proxy_digest()
     for image in IMAGES.values():
-        label = "{{index .Config.Labels \"whisk.actionproxy.digest\"}}"
+        label = '{{index .Config.Labels "whisk.actionproxy.digest"}}'
         probe = ["docker", "image", "inspect", "--format", label, image]
         found = subprocess.run(probe, capture_output=True, check=False, text=True)
         if found.returncode != 0:

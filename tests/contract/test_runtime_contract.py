@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from .actions import ACTIONS, VIRTUALENV_ZIP, ZIPS, zip_base64
+from .actions import ACTIONS, ESCAPING_ZIP, VIRTUALENV_ZIP, ZIPS, zip_base64
 from .conftest import SENTINEL, StartProxy
 
 CONTEXT = {
@@ -110,6 +110,25 @@ async def test_contract_zip_action_runs_with_its_modules(
     assert status == 200
 
     assert await proxy.client.run({"name": "zip"}) == (200, {"greeting": "hello zip"})
+
+
+async def test_contract_zip_escaping_its_root_is_refused(start_proxy: StartProxy) -> None:
+    proxy = await start_proxy()
+
+    status, body = await proxy.client.init(zip_base64(ESCAPING_ZIP), binary=True)
+
+    assert status == 502
+    assert "outside" in body["error"]
+
+
+async def test_contract_exit_in_main_is_a_502(start_proxy: StartProxy, runtime: str) -> None:
+    proxy = await start_proxy()
+    await proxy.client.init(ACTIONS["exit"][runtime])
+
+    status, body = await proxy.client.run({})
+
+    assert status == 502
+    assert "error" in body
 
 
 async def test_contract_python_zip_virtualenv_is_importable(
