@@ -19,13 +19,14 @@ from typing import Any
 import structlog
 
 from invoker.containers.action_client import ActionClient
-from invoker.containers.docker_api import AttachStream, DockerApi
+from invoker.containers.docker_api import DockerApi, RawStream
 from invoker.containers.docker_config import (
     INVOKER_LABEL,
     DockerSettings,
     container_user,
     create_body,
 )
+from invoker.containers.docker_oom import OomWatcher, cgroup_oom_kills
 from invoker.containers.log_buffer import LogBuffer
 from invoker.containers.logs import FrameDecoder, LineSplitter, rfc3339_nano
 from invoker.containers.ports import CollectedLogs, ContainerSpec, ProxyResponse, Transport
@@ -46,15 +47,17 @@ class DockerContainer:
         client: ActionClient,
         logs: LogBuffer,
         socket_dir: Path,
+        oom: OomWatcher,
     ) -> None:
         self._api = api
+        self._oom = oom
         self._id = container_id
         self.name = name
         self._client = client
         self._logs = logs
         self._socket_dir = socket_dir
         self._reader: asyncio.Task[None] | None = None
-        self._stream: AttachStream | None = None
+        self._stream: RawStream | None = None
         self._destroyed = False
         self._proxy_lost = False
         self.on_destroyed: Callable[[str], None] = lambda _id: None
@@ -63,7 +66,7 @@ class DockerContainer:
     def id(self) -> str:
         return self._id
 
-    def follow(self, stream: AttachStream) -> None:
+    def follow(self, stream: RawStream) -> None:
         """Read the attach stream into the log buffer until the container's output ends."""
         self._stream = stream
         self._reader = asyncio.create_task(_pump(stream, self._logs), name=f"logs-{self.name}")
@@ -82,16 +85,19 @@ class DockerContainer:
         return await self._logs.collect(limit_bytes, wait_for_sentinel)
 
     async def was_oom_killed(self) -> bool:
-        """Docker's ``OOMKilled``. After the proxy vanished mid-call, first wait (bounded) for the
-        engine to record the exit: the connection drops before the container's state changes."""
+        """An OOM kill in the container (see ``docker_oom``), else Docker's ``OOMKilled``. After
+        the proxy vanished mid-call, first wait (bounded) for the engine to record the exit: the
+        connection drops before the container's state changes."""
+        if self._oom.seen(self._id) or cgroup_oom_kills(self._id):
+            return True
         try:
             if self._proxy_lost:
                 with contextlib.suppress(InternalError):
                     await self._api.wait(self._id, timeout_s=EXIT_GRACE_S)
             state = (await self._api.inspect(self._id)).get("State") or {}
         except NotFound:
-            return False
-        return bool(state.get("OOMKilled"))
+            return self._oom.seen(self._id)
+        return bool(state.get("OOMKilled")) or self._oom.seen(self._id)
 
     async def pause(self) -> None:
         await self._api.pause(self._id)
@@ -109,6 +115,7 @@ class DockerContainer:
             pass
         finally:
             self.on_destroyed(self._id)
+            self._oom.forget(self._id)
             await self.release()
             shutil.rmtree(self._socket_dir, ignore_errors=True)
 
@@ -124,7 +131,7 @@ class DockerContainer:
         self._logs.close()
 
 
-async def _pump(stream: AttachStream, logs: LogBuffer) -> None:
+async def _pump(stream: RawStream, logs: LogBuffer) -> None:
     decoder = FrameDecoder()
     splitter = LineSplitter()
     try:
@@ -149,6 +156,7 @@ class DockerFactory:
         self._api = DockerApi(self.settings.socket_path, self.settings.api_version)
         self._users: dict[str, str] = {}
         self._live: dict[str, DockerContainer] = {}
+        self._oom = OomWatcher(self._api, f"{INVOKER_LABEL}={self.settings.instance_label}")
 
     @property
     def api(self) -> DockerApi:
@@ -174,6 +182,7 @@ class DockerFactory:
         return path
 
     async def create(self, spec: ContainerSpec) -> DockerContainer:
+        self._oom.start()
         user = await self._user_for(spec.image)
         socket_dir = self._socket_dir(spec.name, user)
         body = create_body(spec, self.settings, user, str(socket_dir))
@@ -196,7 +205,7 @@ class DockerFactory:
             shutil.rmtree(socket_dir, ignore_errors=True)
             raise
         container = DockerContainer(
-            self._api, container_id, spec.name, client, LogBuffer(), socket_dir
+            self._api, container_id, spec.name, client, LogBuffer(), socket_dir, self._oom
         )
         container.follow(stream)
         container.on_destroyed = self._forget
@@ -249,4 +258,5 @@ class DockerFactory:
         for container in list(self._live.values()):
             await container.release()
         self._live.clear()
+        await self._oom.close()
         await self._api.close()

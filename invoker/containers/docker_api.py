@@ -141,28 +141,37 @@ class DockerApi:
         )
         return result
 
-    async def attach(self, container_id: str) -> AttachStream:
+    async def attach(self, container_id: str) -> RawStream:
         """Open the container's stdout + stderr stream; returns once the engine has accepted it
         (call before ``start`` to see all output)."""
-        url = f"{self._prefix}/containers/{container_id}/attach"
         params = {"stream": "1", "stdout": "1", "stderr": "1"}
+        return await self._stream("POST", f"/containers/{container_id}/attach", params)
+
+    async def events(self, filters: dict[str, list[str]]) -> RawStream:
+        """The engine's event stream (one JSON object per line) from now on."""
+        return await self._stream("GET", "/events", {"filters": json.dumps(filters)})
+
+    async def _stream(self, method: str, path: str, params: dict[str, str]) -> RawStream:
         try:
-            response = await self._http().post(
-                url, params=params, timeout=aiohttp.ClientTimeout(total=None, sock_connect=10)
+            response = await self._http().request(
+                method,
+                self._prefix + path,
+                params=params,
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=10),
             )
         except (aiohttp.ClientConnectorError, FileNotFoundError) as exc:
             raise Unavailable(f"Docker engine unreachable at {self._socket_path}") from exc
         except aiohttp.ClientError as exc:
-            raise InternalError(f"docker attach {container_id} failed: {exc!r}") from exc
+            raise InternalError(f"docker {method} {path} failed: {exc!r}") from exc
         if response.status >= 400:
             content = await response.read()
             response.release()
-            _raise_for(response.status, "POST", f"/containers/{container_id}/attach", content)
-        return AttachStream(response)
+            _raise_for(response.status, method, path, content)
+        return RawStream(response)
 
 
-class AttachStream:
-    """The raw multiplexed bytes of an attach; iterate until the container's output ends."""
+class RawStream:
+    """A streamed response (attach: multiplexed frames; events: JSON lines); iterate to its end."""
 
     def __init__(self, response: aiohttp.ClientResponse) -> None:
         self._response = response
@@ -172,7 +181,7 @@ class AttachStream:
             async for chunk in self._response.content.iter_any():
                 yield chunk
         except (aiohttp.ClientError, ConnectionError) as exc:
-            log.debug("attach stream ended", error=repr(exc))
+            log.debug("docker stream ended", error=repr(exc))
 
     def close(self) -> None:
         self._response.close()

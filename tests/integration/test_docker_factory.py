@@ -165,6 +165,32 @@ async def test_docker_memory_limit_oom_is_detected(docker_factory: DockerFactory
     assert await container.was_oom_killed()
 
 
+async def test_docker_oom_of_a_child_process_is_detected(docker_factory: DockerFactory) -> None:
+    # the Node.js launcher is a child of the proxy: the container lives on after its OOM kill
+    code = (
+        "function main(args) { const hog = [];\n"
+        "  for (let i = 0; i < 100; i++) hog.push(Buffer.alloc(10 * 1024 * 1024, 1));\n"
+        "  return {n: hog.length}; }\n"
+        "exports.main = main;\n"
+    )
+    container = await start(
+        docker_factory, code, kind="nodejs:20", image=NODEJS_IMAGE, memory_mb=128
+    )
+
+    response = await container.run({"value": {}}, 60)
+
+    assert not response.ok
+    assert await container.was_oom_killed()
+
+
+async def test_docker_healthy_container_is_not_reported_oom(docker_factory: DockerFactory) -> None:
+    container = await start(docker_factory, ECHO, memory_mb=128)
+
+    await run(container, {"n": 1})
+
+    assert not await container.was_oom_killed()
+
+
 async def test_docker_fork_bomb_contained_by_pids_limit(docker_engine: None) -> None:
     settings = DockerSettings(instance_label=f"test-{uuid.uuid4().hex[:10]}", pids_limit=32)
     factory = DockerFactory(settings)
