@@ -10,7 +10,7 @@
 # Idempotent: `start` on a running broker only checks it and prints the address.
 #
 # Environment:
-#   WHISK_CACHE_DIR     cache root (default ~/.cache/whisk); jars go to $WHISK_CACHE_DIR/kafka/libs
+#   WHISK_CACHE_DIR     cache root (default ~/.cache/whisk); jars go to .../kafka/libs-<version>-r<n>
 #   WHISK_KAFKA_PORT    client port (default 59092); the controller listens on WHISK_KAFKA_PORT+1
 #   WHISK_KAFKA_DIR     state dir: logs, pid, config (default /tmp/whisk-kafka)
 #   WHISK_KAFKA_VERSION Apache Kafka version (default 4.4.0)
@@ -216,6 +216,7 @@ start() {
     elif port_open; then
         die "port $PORT is taken by another process (not a broker started by this script)"
     fi
+    [[ -f "$BROKER_LOG" ]] && mv -f "$BROKER_LOG" "$BROKER_LOG.1"
     write_config
     format_storage
     say "starting broker on $BOOTSTRAP (log: $BROKER_LOG)"
