@@ -128,7 +128,7 @@ port_open() {
 metadata_ok() {
     java -Xmx128m -cp "$LIBS/*" -Dlog4j2.configurationFile="$LOG4J_CONF" \
         org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" --list \
-        >/dev/null 2>>"$STATE/admin.log"
+        >/dev/null 2>"$STATE/admin.log"
 }
 
 write_config() {
