@@ -16,7 +16,7 @@ import pytest
 from invoker.containers.docker import DockerContainer, DockerFactory
 from invoker.containers.docker_config import INVOKER_LABEL, DockerSettings
 from invoker.containers.logs import SENTINEL
-from invoker.containers.ports import ContainerSpec
+from invoker.containers.ports import ContainerSpec, Transport
 from tests.integration.conftest import NODEJS_IMAGE, PYTHON_IMAGE
 from whisk.errors import NotFound
 
@@ -298,10 +298,11 @@ async def test_docker_runs_as_non_root_without_capabilities(
     docker_factory: DockerFactory,
 ) -> None:
     code = """
-import os
+import os, resource
 def main(args):
     status = dict(line.split(":", 1) for line in open("/proc/self/status"))
     return {
+        "nofile": list(resource.getrlimit(resource.RLIMIT_NOFILE)),
         "uid": os.getuid(),
         "cap_eff": status["CapEff"].strip(),
         "no_new_privs": status["NoNewPrivs"].strip(),
@@ -312,5 +313,35 @@ def main(args):
     identity = await run(container, {})
 
     assert identity["uid"] != 0
+    assert identity["nofile"] == [1024, 1024]
     assert int(identity["cap_eff"], 16) == 0
     assert identity["no_new_privs"] == "1"
+
+
+async def test_docker_container_limits_follow_the_spec(docker_factory: DockerFactory) -> None:
+    container = await docker_factory.create(spec(memory_mb=256, labels={"whisk.action": "a"}))
+
+    inspected = await docker_factory.api.inspect(container.id)
+    host = inspected["HostConfig"]
+
+    assert host["Memory"] == host["MemorySwap"] == 256 * 1024 * 1024
+    assert host["CpuShares"] == 256  # 1024 * 256 MB / 1024 MB of user memory
+    assert host["PidsLimit"] == 256
+    assert host["CapDrop"] == ["ALL"]
+    assert host["NetworkMode"] == "none"
+    assert inspected["Config"]["Labels"]["whisk.action"] == "a"
+    assert inspected["Config"]["Labels"][INVOKER_LABEL] == docker_factory.settings.instance_label
+
+
+async def test_docker_tcp_transport_for_blackbox_images(docker_factory: DockerFactory) -> None:
+    # our python image listens on 8080 when run as built, like an OpenWhisk image
+    container = await start(docker_factory, ECHO, transport=Transport.TCP)
+
+    inspected = await docker_factory.api.inspect(container.id)
+
+    assert await run(container, {"n": 7}) == {"echo": {"n": 7}}
+    assert inspected["HostConfig"]["NetworkMode"] == "bridge"
+    assert sorted(line.text for line in (await container.logs(1000, True)).lines) == [
+        "err 7",
+        "out 7",
+    ]
