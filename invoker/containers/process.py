@@ -3,7 +3,8 @@
 For development and machines without Docker. Each "container" is
 ``python -m actionproxy --unix <dir>/proxy.sock`` in its own session (process group), so pause
 (SIGSTOP), resume (SIGCONT) and destroy (SIGKILL) reach every process it started. Limits are
-best effort, set with ``setrlimit`` before exec:
+best effort, set with ``prlimit`` on the new process before it is given any code (not in a
+``preexec_fn``, which is unsafe in a threaded process):
 
 - ``RLIMIT_AS`` = memory + headroom for the interpreter (not for Node.js, whose V8 reserves far
   more address space than it uses: ``NODE_OPTIONS=--max-old-space-size`` instead);
@@ -40,6 +41,7 @@ from invoker.containers.log_buffer import LogBuffer
 from invoker.containers.logs import STDERR, STDOUT, LineSplitter, rfc3339_nano
 from invoker.containers.ports import CollectedLogs, ContainerSpec, ProxyResponse
 from invoker.containers.sockets import SOCKET_NAME, socket_dir_name
+from whisk.errors import InternalError
 
 log = structlog.get_logger(__name__)
 
@@ -65,15 +67,12 @@ def runtime_of(kind: str) -> str:
     return "nodejs" if kind.startswith("nodejs") else "python"
 
 
-def _limits(settings: ProcessSettings, address_space: int | None) -> Callable[[], None]:
-    def apply() -> None:  # runs in the child between fork and exec
-        if address_space is not None:
-            resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
-        resource.setrlimit(resource.RLIMIT_NPROC, (settings.nproc, settings.nproc))
-        resource.setrlimit(resource.RLIMIT_CPU, (settings.cpu_seconds, settings.cpu_seconds))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (settings.nofile, settings.nofile))
-
-    return apply
+def apply_limits(pid: int, settings: ProcessSettings, address_space: int | None) -> None:
+    if address_space is not None:
+        resource.prlimit(pid, resource.RLIMIT_AS, (address_space, address_space))
+    resource.prlimit(pid, resource.RLIMIT_NPROC, (settings.nproc, settings.nproc))
+    resource.prlimit(pid, resource.RLIMIT_CPU, (settings.cpu_seconds, settings.cpu_seconds))
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (settings.nofile, settings.nofile))
 
 
 class ProcessContainer:
@@ -214,7 +213,7 @@ class ProcessFactory:
         if runtime == "nodejs":
             env["NODE_OPTIONS"] = f"--max-old-space-size={spec.memory_mb}"
             address_space = None
-        process = await asyncio.create_subprocess_exec(
+        spawn = asyncio.create_subprocess_exec(
             self.settings.python,
             "-m",
             "actionproxy",
@@ -226,8 +225,20 @@ class ProcessFactory:
             env=env,
             cwd=directory,
             start_new_session=True,
-            preexec_fn=_limits(self.settings, address_space),
         )
+        try:
+            process = await spawn
+        except OSError as exc:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise InternalError(f"cannot start action process {spec.name}: {exc}") from exc
+        try:
+            apply_limits(process.pid, self.settings, address_space)
+        except OSError as exc:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            await process.wait()
+            shutil.rmtree(directory, ignore_errors=True)
+            raise InternalError(f"cannot limit action process {spec.name}: {exc}") from exc
         (directory / "pid").write_text(str(process.pid))
         client = ActionClient(unix_path=str(socket_path), concurrency=spec.concurrency)
         container = ProcessContainer(process, spec.name, client, LogBuffer(), directory)

@@ -164,3 +164,27 @@ async def test_process_remove_orphans_kills_what_an_earlier_factory_left(
     assert removed == 1
     assert await wait_until_dead(left.pid)
     await previous.close()
+
+
+async def test_process_limits_are_applied(factory: ProcessFactory) -> None:
+    code = """
+import resource
+def main(args):
+    try:
+        hog = b"x" * (600 * 1024 * 1024)
+        allocated = len(hog)
+    except MemoryError:
+        allocated = 0
+    return {
+        "as": resource.getrlimit(resource.RLIMIT_AS)[0],
+        "nofile": list(resource.getrlimit(resource.RLIMIT_NOFILE)),
+        "allocated": allocated,
+    }
+"""
+    container = await start(factory, code)  # 256 MB + 256 MB of interpreter headroom
+
+    response = await container.run({"value": {}}, 30)
+    limits = json.loads(response.body)
+
+    assert limits == {"as": 512 * 1024 * 1024, "nofile": [1024, 1024], "allocated": 0}
+    assert not await container.was_oom_killed()
