@@ -114,4 +114,6 @@ fi
 
 build_runtime whisk/action-python-v3.11:latest "${runtimes_dir}/python/Dockerfile" "${base_python}"
 build_runtime whisk/action-nodejs-v20:latest "${runtimes_dir}/nodejs/Dockerfile" "${base_node}"
+# Drop the runtime images that these builds replaced (untagged, still labelled).
+docker image prune --force --filter "label=whisk.actionproxy.digest" >/dev/null
 say "done"
