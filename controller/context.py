@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from controller.invocation import InvocationService
 from whisk.config import Settings
 from whisk.entities.common import EntityRules
 from whisk.entities.namespace_limits import NamespaceLimits
 from whisk.entities.runtimes import RuntimeManifest
 from whisk.store.ports import Identity, Store
-
-# An invocation entry point: (controller, identity, action fqn-ish, payload, options) -> response.
-# Until the invocation path exists the controller has none and answers 503.
-Invoker = Callable[..., Awaitable[Any]]
 
 
 @dataclass(slots=True)
@@ -22,8 +19,8 @@ class Controller:
     settings: Settings
     store: Store
     manifest: RuntimeManifest
-    invoke: Invoker | None = None
-    fire: Invoker | None = None
+    invocations: InvocationService | None = None  # None: no invocation path (503)
+    invoker_health: Callable[[], dict[str, str]] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     def limits_for(self, identity: Identity) -> NamespaceLimits:

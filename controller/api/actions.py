@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from controller.api.auth import require_own, resolve_namespace
-from controller.api.http import controller, identity, json_response, read_json
-from controller.api.query import parse_bool, parse_page
+from controller.api.auth import basic_credentials, require_own, resolve_namespace
+from controller.api.http import (
+    controller,
+    identity,
+    json_response,
+    read_json,
+    read_json_sized,
+    tid,
+)
+from controller.api.query import parse_bool, parse_int, parse_page
 from controller.entities import existing_for_put, find, key_of, load, save
+from controller.invocation import InvokeOutcome, check_payload
 from controller.resolve import resolve_action, resolve_package
 from whisk.entities.action import Action
+from whisk.entities.activation import StatusCode
 from whisk.entities.exec import MAX_SEQUENCE_LENGTH, SequenceExec
 from whisk.entities.names import FullyQualifiedName
 from whisk.errors import (
@@ -21,6 +30,17 @@ from whisk.errors import (
 from whisk.store.ports import Collection, Delete, EntityStore, Identity
 
 COLLECTION = "actions"
+STATUS_BY_CODE = {
+    StatusCode.SUCCESS: 200,
+    StatusCode.APPLICATION_ERROR: 502,
+    StatusCode.DEVELOPER_ERROR: 502,
+    StatusCode.WHISK_ERROR: 500,
+}
+
+
+def request_api_key(request: web.Request) -> str | None:
+    creds = basic_credentials(request.headers.get("Authorization"))
+    return f"{creds[0]}:{creds[1]}" if creds else None
 
 
 def _fqn(request: web.Request, namespace: str) -> FullyQualifiedName:
@@ -98,11 +118,43 @@ async def delete_action(request: web.Request) -> web.Response:
 async def invoke_action(request: web.Request) -> web.StreamResponse:
     ctl, who = controller(request), await identity(request)
     fqn = _fqn(request, resolve_namespace(who, request.match_info["ns"]))
-    if ctl.invoke is None:
+    if ctl.invocations is None:
         raise Unavailable(
             "Invocation is not available: this controller has no invocation path configured."
         )
-    return await ctl.invoke(request, ctl, who, fqn)  # type: ignore[no-any-return]
+    query = request.query
+    blocking = parse_bool(query, "blocking")
+    result_only = parse_bool(query, "result")
+    max_wait = ctl.invocations.max_wait_ms
+    timeout = parse_int(query, "timeout", COLLECTION)
+    if timeout is not None and not 0 < timeout <= max_wait:
+        raise InvalidArgument(f"Timeout must be number of milliseconds up to {max_wait}.")
+    limits = ctl.limits_for(who)
+    body, size = await read_json_sized(request)
+    payload = check_payload(body, limits.max_payload_bytes, size)
+    resolved = await resolve_action(ctl.store, who, fqn)
+    outcome = await ctl.invocations.invoke(
+        who,
+        limits,
+        resolved,
+        payload,
+        blocking=blocking,
+        wait_ms=timeout,
+        tid=tid(request),
+        api_key=request_api_key(request),
+    )
+    return render_outcome(outcome, result_only)
+
+
+def render_outcome(outcome: InvokeOutcome, result_only: bool) -> web.Response:
+    """200 success; 502 application or developer error; 500 whisk error; 202 not finished."""
+    headers = {"x-openwhisk-activation-id": outcome.activation_id}
+    activation = outcome.activation
+    if activation is None or activation.response is None:
+        return json_response({"activationId": outcome.activation_id}, 202, headers)
+    status = STATUS_BY_CODE[activation.response.status_code]
+    body = activation.to_extended_json()
+    return json_response(body["response"]["result"] if result_only else body, status, headers)
 
 
 async def check_sequence(store: EntityStore, who: Identity, sequence: Action) -> None:

@@ -31,14 +31,19 @@ def tid(request: web.Request) -> str:
 
 async def read_json(request: web.Request) -> Any:
     """The request body as JSON; an empty body is ``None`` (treated as ``{}`` by callers)."""
+    return (await read_json_sized(request))[0]
+
+
+async def read_json_sized(request: web.Request) -> tuple[Any, int]:
+    """The body as JSON and its size in bytes."""
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge as exc:
         raise too_large(request) from exc
     if not raw.strip():
-        return None
+        return None, len(raw)
     try:
-        return json.loads(raw)
+        return json.loads(raw), len(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedRequest(f"The request content was malformed:\n{exc}") from exc
 

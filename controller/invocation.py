@@ -1,0 +1,305 @@
+"""Invoking an action: entitlement, throttles, the pending record, scheduling through the load
+balancer, and the blocking wait.
+
+The record exists from the moment an activation is accepted (pending, ``end == 0``); the
+invoker replaces it with the final one. A blocking caller waits for the load balancer's ack,
+at most the lesser of its ``timeout`` and the action's time limit plus a margin (or the
+controller's configured maximum); when the wait ends first it gets ``202`` with the id and the
+activation still completes and is stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import structlog
+
+from controller.resolve import ResolvedAction
+from controller.throttle import (
+    ThrottleCounter,
+    concurrency_exceeded,
+    rate_exceeded,
+    window_of,
+)
+from whisk.entities.action import Action
+from whisk.entities.activation import Activation, ActivationId, annotation, whisk_error
+from whisk.entities.exec import SequenceExec
+from whisk.entities.namespace_limits import NamespaceLimits
+from whisk.errors import InvalidArgument, PayloadTooLarge, Unavailable, WhiskError
+from whisk.messages import (
+    ActionRef,
+    ActivationMessage,
+    ControllerInstanceId,
+    TransactionId,
+    UserRef,
+)
+from whisk.store.ports import ActivationRecord, ActivationStore, Identity
+
+log = structlog.get_logger(__name__)
+
+SYSTEM_ERROR_FORCED = "The activation did not complete: its invoker stopped answering."
+
+
+class AckLike(Protocol):
+    activation_id: str
+    record: dict[str, Any] | None
+    is_system_error: bool
+    forced: bool
+
+
+class Scheduler(Protocol):
+    """The part of the load balancer the invocation path uses."""
+
+    async def publish(
+        self,
+        message: ActivationMessage,
+        *,
+        namespace: str,
+        action: str,
+        memory_mb: int,
+        timeout_ms: int,
+    ) -> asyncio.Future[Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class InvocationConfig:
+    controller_id: str = "0"
+    max_blocking_wait_ms: int = 60_000  # OpenWhisk's cap; may be raised for long jobs
+    blocking_margin_ms: int = 5_000  # added to the action's time limit for the wait
+
+
+@dataclass(frozen=True, slots=True)
+class InvokeOutcome:
+    """What the HTTP layer renders: a finished activation, or only an id (202)."""
+
+    activation_id: str
+    activation: Activation | None  # None: not finished within the wait (or non-blocking)
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def record_of(activation: Activation, package: str | None) -> ActivationRecord:
+    return ActivationRecord(
+        activation_id=str(activation.activation_id),
+        namespace=activation.namespace,
+        name=activation.name,
+        package=package,
+        start=activation.start,
+        end=activation.end,
+        status_code=None if activation.response is None else int(activation.response.status_code),
+        doc=activation.to_stored_doc(),
+    )
+
+
+def merged_payload(resolved: ResolvedAction, payload: dict[str, Any] | None) -> dict[str, Any]:
+    """Package < binding < action parameters < the invocation's payload; ``final`` actions
+    refuse payload keys that override defined parameters."""
+    params = resolved.parameters
+    if payload and resolved.action.annotations.is_truthy("final"):
+        defined = set(params.keys())
+        if defined & set(payload):
+            raise InvalidArgument(
+                "Request defines parameters that are not allowed (e.g., reserved properties)."
+            )
+    merged = (
+        params.without(params.init_keys()).as_dict() if params.init_keys() else params.as_dict()
+    )
+    merged.update(payload or {})
+    return merged
+
+
+def check_payload(payload: Any, max_bytes: int, size: int) -> dict[str, Any] | None:
+    if size > max_bytes:
+        raise PayloadTooLarge(f"Request larger than allowed: {size} > {max_bytes} bytes.")
+    if payload is None:
+        return None
+    if not isinstance(payload, dict):
+        raise InvalidArgument("The request content was malformed: the payload must be an object.")
+    return payload
+
+
+class InvocationService:
+    def __init__(
+        self,
+        *,
+        store: ActivationStore,
+        scheduler: Scheduler,
+        throttles: ThrottleCounter,
+        config: InvocationConfig,
+        clock_ms: Callable[[], int] = now_ms,
+    ) -> None:
+        self._store = store
+        self._scheduler = scheduler
+        self._throttles = throttles
+        self._config = config
+        self._clock_ms = clock_ms
+        self._controller = ControllerInstanceId(config.controller_id)
+
+    async def admit(self, identity: Identity, limits: NamespaceLimits) -> None:
+        """Rate first, then concurrency, as OpenWhisk checks them (429 on either)."""
+        now = self._clock_ms()
+        count = await self._throttles.hit(f"invoke:{identity.namespace}", window_of(now))
+        refused = rate_exceeded(count, limits.invocations_per_minute)
+        if refused is None:
+            in_flight = await self._throttles.in_flight(identity.namespace, now)
+            refused = concurrency_exceeded(in_flight, limits.concurrent_invocations)
+        if refused is not None:
+            raise refused
+
+    async def invoke(
+        self,
+        identity: Identity,
+        limits: NamespaceLimits,
+        resolved: ResolvedAction,
+        payload: dict[str, Any] | None,
+        *,
+        blocking: bool,
+        wait_ms: int | None,
+        tid: str,
+        api_key: str | None = None,
+        cause: str | None = None,
+        extra_annotations: list[dict[str, Any]] | None = None,
+        throttle: bool = True,
+    ) -> InvokeOutcome:
+        action = resolved.action
+        if isinstance(action.exec, SequenceExec):
+            raise InvalidArgument("Sequences cannot be invoked yet on this controller.")
+        if limits.allowed_kinds is not None and action.exec.kind not in limits.allowed_kinds:
+            raise InvalidArgument(
+                f"The kind '{action.exec.kind}' is not allowed in this namespace."
+            )
+        content = merged_payload(resolved, payload)
+        if throttle:
+            await self.admit(identity, limits)
+        accepted = self._clock_ms()
+        activation_id = ActivationId.new()
+        aid = str(activation_id)
+        passed = _passed_annotations(resolved, extra_annotations)
+        notes = [
+            annotation("path", f"{action.fqn.path}/{action.fqn.name}"),
+            annotation("kind", action.exec.kind),
+            annotation("limits", action.limits.to_json()),
+            *passed,
+        ]
+        pending = Activation.pending(
+            namespace=identity.namespace,
+            name=action.fqn.name,
+            version=str(action.version),
+            subject=identity.subject,
+            activation_id=activation_id,
+            start=accepted,
+            annotations=notes,
+            cause=ActivationId(cause) if cause else None,
+        )
+        package = _package_segment(resolved)
+        await self._store.put_activation(record_of(pending, package))
+        expires = accepted + 2 * max(action.limits.timeout, 60_000) + 60_000
+        await self._throttles.acquire(identity.namespace, aid, expires)
+        extra: dict[str, Any] = {"wait_start_ms": accepted, "annotations": passed}
+        if api_key is not None and action.annotations.is_truthy("provide-api-key"):
+            extra["api_key"] = api_key
+        message = ActivationMessage(
+            transid=TransactionId(tid or uuid.uuid4().hex, accepted),
+            action=ActionRef(
+                path=action.fqn.path, name=action.fqn.name, version=str(action.version)
+            ),
+            revision=None,
+            user=UserRef(
+                subject=identity.subject, namespace=identity.namespace, uuid=identity.uuid
+            ),
+            activation_id=aid,
+            root_controller_index=self._controller,
+            blocking=blocking,
+            content=content,
+            init_args=tuple(resolved.parameters.init_keys()),
+            cause=cause,
+            deadline_ms=accepted + wait_ms if blocking and wait_ms else None,
+            extra=extra,
+        )
+        try:
+            ack = await self._scheduler.publish(
+                message,
+                namespace=identity.namespace,
+                action=str(action.fqn),
+                memory_mb=action.limits.memory,
+                timeout_ms=action.limits.timeout,
+            )
+        except WhiskError as exc:
+            await self._throttles.release(aid)
+            failed = pending.completed(
+                whisk_error(f"The activation could not be scheduled: {exc.message}"),
+                self._clock_ms(),
+            )
+            await self._store.put_activation(record_of(failed, package))
+            raise
+        ack.add_done_callback(lambda _: asyncio.ensure_future(self._throttles.release(aid)))
+        if not blocking:
+            return InvokeOutcome(aid, None)
+        wait = self.blocking_wait_ms(action, wait_ms)
+        try:
+            result = await asyncio.wait_for(asyncio.shield(ack), wait / 1000)
+        except TimeoutError:
+            return InvokeOutcome(aid, None)
+        except Unavailable:
+            raise
+        return InvokeOutcome(aid, await self._finished(result, aid, identity.namespace))
+
+    @property
+    def max_wait_ms(self) -> int:
+        return self._config.max_blocking_wait_ms
+
+    def blocking_wait_ms(self, action: Action, requested_ms: int | None) -> int:
+        cap = self._config.max_blocking_wait_ms
+        wait = min(requested_ms or cap, cap)
+        return min(wait, action.limits.timeout + self._config.blocking_margin_ms)
+
+    async def _finished(self, ack: AckLike, aid: str, namespace: str) -> Activation | None:
+        if ack.record is not None and isinstance(ack.record, dict):
+            return Activation.from_stored_doc(ack.record)
+        stored = await self._store.get_activation(namespace, aid)
+        if stored is None:
+            return None
+        activation = Activation.from_stored_doc(stored.doc)
+        return None if activation.is_pending else activation
+
+    async def record_forced(self, namespace: str, activation_id: str) -> None:
+        """The load balancer gave up on an activation: if its record is still pending, it
+        becomes a whisk internal error (nothing stays half-written)."""
+        await self._throttles.release(activation_id)
+        stored = await self._store.get_activation(namespace, activation_id)
+        if stored is None:
+            return
+        activation = Activation.from_stored_doc(stored.doc)
+        if not activation.is_pending:
+            return
+        failed = activation.completed(whisk_error(SYSTEM_ERROR_FORCED), self._clock_ms())
+        await self._store.put_activation(record_of(failed, stored.package))
+        log.warning("activation forced to complete", activation_id=activation_id)
+
+
+def _package_segment(resolved: ResolvedAction) -> str | None:
+    if resolved.package is None:
+        return None
+    return (resolved.package.binding or resolved.package.package).fqn.name
+
+
+def _passed_annotations(
+    resolved: ResolvedAction, extra: list[dict[str, Any]] | None
+) -> list[dict[str, Any]]:
+    """Record annotations the invoker cannot know: ``binding``, ``causedBy`` and the like."""
+    notes: list[dict[str, Any]] = []
+    if resolved.package is not None and resolved.package.binding is not None:
+        b = resolved.package.binding.fqn
+        notes.append(annotation("binding", f"{b.namespace}/{b.name}"))
+    notes.extend(extra or [])
+    return notes
+
+
+Forced = Callable[[str, str], Awaitable[None]]
