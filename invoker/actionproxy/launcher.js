@@ -11,6 +11,7 @@
 const fs = require('fs');
 const path = require('path');
 const readline = require('readline');
+const { createRequire } = require('module');
 
 const RESULT_FD = Number(process.env.WHISK_RESULT_FD || 3);
 
@@ -38,7 +39,20 @@ function loadMain() {
   const file = process.env.WHISK_ACTION_FILE;
   const target = file ? path.join(root, file) : root;
   process.chdir(root);
-  const exported = require(target);
+  let exported;
+  if (file && /^[A-Za-z_$][\w$]*$/.test(name)) {
+    // A single source file may just declare `function main` without exporting it, as
+    // OpenWhisk's Node.js runtime allows: evaluate it as a module body and look the name up.
+    const source = fs.readFileSync(target, 'utf8');
+    const mod = { exports: {} };
+    const body = `${source}\n;return typeof ${name} === 'function' ? ${name} : undefined;`;
+    const found = new Function('exports', 'require', 'module', '__filename', '__dirname', body)(
+      mod.exports, createRequire(target), mod, target, root);
+    if (typeof found === 'function') return found;
+    exported = mod.exports;
+  } else {
+    exported = require(target);
+  }
   if (typeof exported === 'function' && (name === 'main' || exported.name === name)) {
     return exported;
   }

@@ -24,6 +24,10 @@ ACTIONS: dict[str, dict[str, str]] = {
             "exports.main = main;\n"
         ),
     },
+    "plain_main": {
+        "python": "def main(args):\n    return {'plain': args.get('x')}\n",
+        "nodejs": "function main(args) {\n  return { plain: args.x };\n}\n",
+    },
     "application_error": {
         "python": "def main(args):\n    return {'error': 'bad input'}\n",
         "nodejs": "exports.main = () => ({ error: 'bad input' });\n",

@@ -88,6 +88,16 @@ async def test_contract_array_result_is_a_200(start_proxy: StartProxy, runtime: 
     assert await proxy.client.run({}) == (200, [1, "two", {"three": 3}])
 
 
+async def test_contract_unexported_main_function_is_found(
+    start_proxy: StartProxy, runtime: str
+) -> None:
+    # what the openwhisk npm client and wsk users send: a bare `function main`, no exports
+    proxy = await start_proxy()
+    await proxy.client.init(ACTIONS["plain_main"][runtime])
+
+    assert await proxy.client.run({"x": 7}) == (200, {"plain": 7})
+
+
 async def test_contract_async_main_is_awaited(start_proxy: StartProxy, runtime: str) -> None:
     proxy = await start_proxy()
     await proxy.client.init(ACTIONS["async_main"][runtime])
