@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from controller.invocation import InvocationService
+from controller.sequences import SequenceRunner
 from whisk.config import Settings
 from whisk.entities.common import EntityRules
 from whisk.entities.namespace_limits import NamespaceLimits
@@ -20,6 +21,7 @@ class Controller:
     store: Store
     manifest: RuntimeManifest
     invocations: InvocationService | None = None  # None: no invocation path (503)
+    sequences: SequenceRunner | None = None
     invoker_health: Callable[[], dict[str, str]] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 

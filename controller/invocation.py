@@ -167,10 +167,13 @@ class InvocationService:
         cause: str | None = None,
         extra_annotations: list[dict[str, Any]] | None = None,
         throttle: bool = True,
+        internal: bool = False,
     ) -> InvokeOutcome:
+        """Run one primitive action. ``internal`` calls (sequence components) may wait past the
+        public blocking cap, up to the action's own time limit plus the margin."""
         action = resolved.action
         if isinstance(action.exec, SequenceExec):
-            raise InvalidArgument("Sequences cannot be invoked yet on this controller.")
+            raise InvalidArgument("A sequence is not a primitive action.")
         if limits.allowed_kinds is not None and action.exec.kind not in limits.allowed_kinds:
             raise InvalidArgument(
                 f"The kind '{action.exec.kind}' is not allowed in this namespace."
@@ -210,7 +213,7 @@ class InvocationService:
             action=ActionRef(
                 path=action.fqn.path, name=action.fqn.name, version=str(action.version)
             ),
-            revision=None,
+            revision=str(resolved.revision),
             user=UserRef(
                 subject=identity.subject, namespace=identity.namespace, uuid=identity.uuid
             ),
@@ -242,7 +245,7 @@ class InvocationService:
         ack.add_done_callback(lambda _: asyncio.ensure_future(self._throttles.release(aid)))
         if not blocking:
             return InvokeOutcome(aid, None)
-        wait = self.blocking_wait_ms(action, wait_ms)
+        wait = wait_ms if internal and wait_ms else self.blocking_wait_ms(action, wait_ms)
         try:
             result = await asyncio.wait_for(asyncio.shield(ack), wait / 1000)
         except TimeoutError:
@@ -263,6 +266,8 @@ class InvocationService:
     async def _finished(self, ack: AckLike, aid: str, namespace: str) -> Activation | None:
         if ack.record is not None and isinstance(ack.record, dict):
             return Activation.from_stored_doc(ack.record)
+        if ack.forced:
+            await self.record_forced(namespace, aid)
         stored = await self._store.get_activation(namespace, aid)
         if stored is None:
             return None

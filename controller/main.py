@@ -1,55 +1,72 @@
-"""``whisk-controller``: serve the API v1 with the configured store."""
+"""``whisk-controller``: serve the API v1 with the configured store and bus."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import signal
+from dataclasses import dataclass
 
 import click
 import structlog
 from aiohttp import web
 
 from controller.app import build_app
-from controller.context import Controller
+from controller.wiring import AssembledController, assemble_controller
+from whisk.bus import open_bus
+from whisk.bus.ports import Bus
 from whisk.config import Settings, load_settings
 from whisk.logs import configure_logging
 from whisk.store import open_store
+from whisk.store.ports import Store
 
 log = structlog.get_logger(__name__)
 
 
-async def start_controller(settings: Settings) -> tuple[web.AppRunner, Controller]:
-    """Open the store (migrating it), build the app and start listening."""
-    store = await open_store(settings.db_url)
-    ctl = Controller(settings=settings, store=store, manifest=settings.load_manifest())
-    runner = web.AppRunner(build_app(ctl), access_log=None)
+@dataclass(slots=True)
+class RunningController:
+    runner: web.AppRunner
+    assembled: AssembledController
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+        await self.assembled.close()
+
+
+async def start_controller(settings: Settings, store: Store, bus: Bus) -> RunningController:
+    """Assemble the controller on ``store`` and ``bus`` and start listening."""
+    assembled = await assemble_controller(settings, store, bus)
+    runner = web.AppRunner(build_app(assembled.controller), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
-    log.info("controller listening", host=settings.host, port=settings.port)
-    return runner, ctl
+    log.info("controller listening", host=settings.host, port=settings.port, bus=settings.bus_url)
+    return RunningController(runner, assembled)
 
 
 async def serve(settings: Settings) -> None:
-    runner, ctl = await start_controller(settings)
+    store = await open_store(settings.db_url)
+    bus = open_bus(settings.bus_url, client_id=f"controller{settings.controller_id}")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    running = await start_controller(settings, store, bus)
     try:
         await stop.wait()
     finally:
         log.info("controller stopping")
-        await runner.cleanup()
-        await ctl.store.close()
+        await running.stop()
+        await bus.close()
+        await store.close()
 
 
 @click.command()
 @click.option("--port", type=int, default=None, help="Port to serve the API on (default 3233).")
 @click.option("--host", default=None, help="Address to bind (default 127.0.0.1).")
 def main(port: int | None, host: str | None) -> None:
-    """Serve Whisk's REST API (OpenWhisk API v1) from the database in WHISK_DB_URL."""
+    """Serve Whisk's REST API (OpenWhisk API v1) from the database in WHISK_DB_URL, scheduling
+    activations onto the bus in WHISK_BUS_URL (e.g. kafka://127.0.0.1:9092)."""
     settings = load_settings(os.environ)
     if port is not None:
         settings = settings.with_changes(port=port)

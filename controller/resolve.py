@@ -32,6 +32,7 @@ class ResolvedPackage:
 class ResolvedAction:
     action: Action
     package: ResolvedPackage | None
+    revision: int = 0  # the stored revision of the action document
 
     @property
     def parameters(self) -> Parameters:
@@ -68,8 +69,9 @@ async def resolve_action(
     if fqn.package is None:
         if fqn.namespace != identity.namespace:
             raise Forbidden()
-        return ResolvedAction((await load(store, Collection.ACTIONS, fqn)).entity, None)
+        loaded = await load(store, Collection.ACTIONS, fqn)
+        return ResolvedAction(loaded.entity, None, loaded.revision)
     package = await resolve_package(store, identity, FullyQualifiedName(fqn.namespace, fqn.package))
     real = FullyQualifiedName(package.package.fqn.namespace, fqn.name, package.package.fqn.name)
-    action = (await load(store, Collection.ACTIONS, real)).entity
-    return ResolvedAction(action, package)
+    loaded = await load(store, Collection.ACTIONS, real)
+    return ResolvedAction(loaded.entity, package, loaded.revision)

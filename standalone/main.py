@@ -16,8 +16,11 @@ import click
 import structlog
 
 from cli.admin import create_identity
-from controller.main import start_controller
+from controller.main import RunningController, start_controller
+from invoker.main import InvokerSettings, build_invoker_service, load_invoker_settings
+from invoker.service import InvokerService
 from standalone.wskprops import read_wskprops, write_wskprops
+from whisk.bus import open_bus
 from whisk.config import Settings, load_settings
 from whisk.entities.identity import AuthKey, hash_secret, verify_secret
 from whisk.errors import InvalidArgument
@@ -77,32 +80,43 @@ def write_credentials(props_file: Path, props: dict[str, str]) -> list[Path]:
     return written
 
 
-async def run_standalone(settings: Settings, state_dir: Path, stop: asyncio.Event) -> None:
+async def run_standalone(
+    settings: Settings, invoker_settings: InvokerSettings, state_dir: Path, stop: asyncio.Event
+) -> None:
+    """Controller and one invoker in this process, joined by the in-process bus."""
     props_file = state_dir / ".wskprops"
     store = await open_store(settings.db_url)
+    bus = open_bus("memory://")
+    service: InvokerService | None = None
+    running: RunningController | None = None
     try:
         key = await ensure_guest_key(store, props_file)
-    finally:
-        await store.close()
-    apihost = api_host(settings)
-    written = write_credentials(
-        props_file, {"APIHOST": apihost, "AUTH": str(key), "NAMESPACE": GUEST}
-    )
-    runner, ctl = await start_controller(settings)
-    click.echo(f"Whisk standalone is up on {apihost} (state in {state_dir})", err=True)
-    for path in written:
-        click.echo(f"  credentials written to {path}", err=True)
-    click.echo(
-        f"  try: curl -u {key.uuid}:<key> {apihost}/api/v1/namespaces/_/actions\n"
-        f"  or:  wsk property set --apihost {apihost} --auth <the AUTH line of {props_file}>",
-        err=True,
-    )
-    try:
+        apihost = api_host(settings)
+        service = await build_invoker_service(
+            invoker_settings.with_changes(api_host=invoker_settings.api_host or apihost), bus, store
+        )
+        await service.start()
+        running = await start_controller(settings, store, bus)
+        written = write_credentials(
+            props_file, {"APIHOST": apihost, "AUTH": str(key), "NAMESPACE": GUEST}
+        )
+        click.echo(f"Whisk standalone is up on {apihost} (state in {state_dir})", err=True)
+        for path in written:
+            click.echo(f"  credentials written to {path}", err=True)
+        click.echo(
+            f"  try: curl -u $(grep AUTH {props_file} | cut -d= -f2) "
+            f"{apihost}/api/v1/namespaces/_/actions",
+            err=True,
+        )
         await stop.wait()
     finally:
         click.echo("Whisk standalone: shutting down", err=True)
-        await runner.cleanup()
-        await ctl.store.close()
+        if running is not None:
+            await running.stop()
+        if service is not None:
+            await service.close()
+        await bus.close()
+        await store.close()
 
 
 @click.command("standalone")
@@ -122,6 +136,7 @@ def standalone(port: int, host: str, state_dir: Path | None) -> None:
     environ.setdefault("WHISK_DB_URL", f"sqlite+aiosqlite:///{state_dir / 'whisk.db'}")
     environ.setdefault("WHISK_LOG_FORMAT", "console")
     settings = load_settings(environ).with_changes(port=port, host=host)
+    invoker_settings = load_invoker_settings(environ)
     configure_logging(settings.log_format, settings.log_level)  # type: ignore[arg-type]
 
     async def main() -> None:
@@ -129,6 +144,6 @@ def standalone(port: int, host: str, state_dir: Path | None) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run_standalone(settings, state_dir, stop)
+        await run_standalone(settings, invoker_settings, state_dir, stop)
 
     asyncio.run(main())

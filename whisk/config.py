@@ -41,6 +41,7 @@ class Settings:
     list_max_limit: int = 200
     runtimes_manifest: Path = DEFAULT_RUNTIMES_MANIFEST
     identity_cache_seconds: float = 5.0
+    max_blocking_wait_ms: int = 60_000  # raise it so long jobs need not poll (beyond OpenWhisk)
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -102,5 +103,6 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         system_limits=limits,
         max_request_bytes=_int(environ, "WHISK_LIMIT_REQUEST_BYTES", 50 * MB),
         max_code_bytes=_int(environ, "WHISK_LIMIT_CODE_BYTES", 48 * MB),
+        max_blocking_wait_ms=_int(environ, "WHISK_MAX_BLOCKING_WAIT_MS", 60_000),
         runtimes_manifest=Path(environ.get("WHISK_RUNTIMES_MANIFEST") or DEFAULT_RUNTIMES_MANIFEST),
     )

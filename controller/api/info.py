@@ -58,6 +58,12 @@ async def ping(request: web.Request) -> web.Response:
     return web.Response(text="pong")
 
 
+async def invokers(request: web.Request) -> web.Response:
+    """``{"invoker0": "up"|"unhealthy"|"unresponsive"|"down"}`` as OpenWhisk's admin route."""
+    health = controller(request).invoker_health
+    return json_response(health() if health else {})
+
+
 async def api_docs(request: web.Request) -> web.Response:
     return json_response(openapi_document(whisk.__version__))
 
@@ -67,4 +73,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1", api_info)
     app.router.add_get("/api/v1/", api_info)
     app.router.add_get("/ping", ping)
+    app.router.add_get("/invokers", invokers)
     app.router.add_get("/api/v1/api-docs", api_docs)

@@ -1,0 +1,75 @@
+"""The one place that assembles a controller: store, bus, load balancer, invocation path.
+
+``whisk-controller`` and ``whisk standalone`` both call ``assemble_controller``; only the bus
+and store they pass differ (Kafka + PostgreSQL, or the in-process bus + SQLite).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import structlog
+
+from controller.context import Controller
+from controller.invocation import InvocationConfig, InvocationService
+from controller.loadbalancer.acks import ActivationEntry
+from controller.loadbalancer.balancer import BalancerConfig, LoadBalancer
+from controller.sequences import SequenceRunner
+from controller.throttle import MemoryThrottleCounter, ThrottleCounter
+from whisk.bus.ports import Bus
+from whisk.config import Settings
+from whisk.store.ports import Store
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(slots=True)
+class AssembledController:
+    controller: Controller
+    balancer: LoadBalancer
+    sequences: SequenceRunner
+
+    async def close(self) -> None:
+        await self.sequences.close()
+        await self.balancer.close()
+
+
+async def assemble_controller(
+    settings: Settings,
+    store: Store,
+    bus: Bus,
+    *,
+    throttles: ThrottleCounter | None = None,
+    cluster_size: int = 1,
+) -> AssembledController:
+    controller_id = str(settings.controller_id)
+    invocations: InvocationService | None = None
+
+    async def forced(entry: ActivationEntry) -> None:
+        if invocations is not None:
+            await invocations.record_forced(entry.namespace, entry.activation_id)
+
+    balancer = LoadBalancer(
+        bus,
+        BalancerConfig(controller_id=controller_id, cluster_size=cluster_size),
+        on_forced_completion=forced,
+    )
+    await balancer.start()
+    invocations = InvocationService(
+        store=store,
+        scheduler=balancer,
+        throttles=throttles or MemoryThrottleCounter(),
+        config=InvocationConfig(
+            controller_id=controller_id, max_blocking_wait_ms=settings.max_blocking_wait_ms
+        ),
+    )
+    sequences = SequenceRunner(store, invocations)
+    ctl = Controller(
+        settings=settings,
+        store=store,
+        manifest=settings.load_manifest(),
+        invocations=invocations,
+        sequences=sequences,
+        invoker_health=balancer.invoker_health,
+    )
+    return AssembledController(ctl, balancer, sequences)
