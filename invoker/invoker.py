@@ -48,14 +48,17 @@ class Invoker:
     def pool(self) -> ContainerPool:
         return self._pool
 
-    async def run(self, request: RunRequest) -> Activation:
+    async def run(
+        self, request: RunRequest, *, on_accepted: Callable[[], None] | None = None
+    ) -> Activation:
+        """``on_accepted``: see ``ContainerPool.run`` (the feed commits its offset then)."""
         with structlog.contextvars.bound_contextvars(
             transaction_id=request.transaction_id,
             activation_id=str(request.activation_id),
             invoker=self._config.name,
         ):
             try:
-                outcome = await self._pool.run(request)
+                outcome = await self._pool.run(request, on_accepted=on_accepted)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

@@ -118,12 +118,17 @@ class ContainerPool:
         self._refill_stem_cells()
         self._housekeeper = asyncio.create_task(self._housekeeping(), name="pool-housekeeping")
 
-    async def run(self, request: RunRequest) -> RunOutcome:
+    async def run(
+        self, request: RunRequest, *, on_accepted: Callable[[], None] | None = None
+    ) -> RunOutcome:
+        """Run one activation. ``on_accepted`` is called once the pool has registered the run
+        (queued or placed; ``drain`` now waits for it), before anything is awaited; never when
+        the pool refuses it because it is shutting down (``Unavailable``)."""
         if self._closing:
             raise Unavailable("The invoker is shutting down.")
         self._runs += 1
         try:
-            placement = await self._place(request)
+            placement = await self._place(request, on_accepted)
             if isinstance(placement, str):  # rejected
                 now = self._wall_ms()
                 return RunOutcome(whisk_error(placement), now, now)
@@ -170,7 +175,9 @@ class ContainerPool:
 
     # -- placing runs ---------------------------------------------------------------------------
 
-    async def _place(self, request: RunRequest) -> Placement | str:
+    async def _place(
+        self, request: RunRequest, on_accepted: Callable[[], None] | None = None
+    ) -> Placement | str:
         run_id = str(request.activation_id)
         if run_id in self._waiting:
             raise Conflict(f"activation {run_id} is already waiting in this pool")
@@ -178,6 +185,8 @@ class ContainerPool:
         self._waiting[run_id] = (request, future)
         self._state = self._state.enqueue(run_id)
         self._dispatch()
+        if on_accepted is not None:
+            on_accepted()
         try:
             return await future
         except asyncio.CancelledError:

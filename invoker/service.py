@@ -1,0 +1,491 @@
+"""The invoker service: activations from ``invoker{N}`` run in the pool, stored, acknowledged.
+
+For each record the feed (``invoker.feed``) takes within the pool's room:
+
+1. decode the ``ActivationMessage`` (a malformed record is logged, skipped and committed);
+2. skip an activation id this service already took (a redelivery: running or done);
+3. start one task for the activation, which loads the action (``store.get``, cached by key and
+   revision, LRU-bounded; a cached revision other than the message's is fetched again; a
+   missing action completes as the application error OpenWhisk gives), maps it to a
+   ``RunRequest`` and calls ``Invoker.run``;
+4. store the final record (``put_activation`` replaces the controller's pending one), then
+   publish ``CombinedCompletionAndResult`` on ``completed{root controller}``: the full record
+   when blocking, only the id (``shrunk``) otherwise. The ack follows the write so a caller who
+   reads the record after the ack finds it. A failed write is logged as an error and the ack
+   still goes, with the full record in it.
+
+**Accepted** (when the feed commits the offset): the activation's task is running and either
+the pool has registered the run (``on_accepted`` of ``ContainerPool.run``: it is queued or
+placed, and ``drain`` waits for it) or the activation already has its final outcome without a
+run (missing action, store failure, unknown kind): then only its record write and ack remain.
+A batch is committed once every record in it is accepted (or skipped).
+
+Crash guarantees (at most once per activation id, as ARCHITECTURE "Delivery guarantee"):
+
+- crash before the commit: the uncommitted records go to the next member of the group
+  ``invoker{N}`` (the restarted invoker). Those not yet accepted never ran, and run once there.
+  Those accepted in the same batch may have started; they run again (OpenWhisk's window too).
+- crash after the commit, before the record write and ack: the activation is lost; its record
+  stays pending until the controller's slot times out and marks it ``whisk internal error``.
+- record writes are not batched (the store port has no multi-record write): each activation
+  writes its own record, and acks only after that write returned or failed.
+
+Redeliveries within one process are recognised by id (the last ``dedup_size`` ids are kept);
+a restarted process relies on the offset commit alone.
+
+While draining, pings say ``isEnabled: false`` so controllers stop sending work here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import structlog
+
+from invoker.containers.ports import Transport
+from invoker.feed import Capacity, MessageFeed, memory_share_mb
+from invoker.invoker import Invoker
+from invoker.pool.requests import ExecSpec, RunLimits, RunRequest
+from whisk.bus import Bus, Consumer, Producer, Record, topics
+from whisk.entities.action import Action
+from whisk.entities.activation import (
+    Activation,
+    ActivationId,
+    ActivationResponse,
+    StatusCode,
+    annotation,
+    application_error,
+    whisk_error,
+)
+from whisk.entities.exec import BlackboxExec, CodeExec
+from whisk.entities.runtimes import RuntimeManifest
+from whisk.errors import InvalidArgument, MalformedRequest, PayloadTooLarge, WhiskError
+from whisk.messages import (
+    ActivationMessage,
+    CombinedCompletionAndResult,
+    InvokerInstanceId,
+    PingMessage,
+)
+from whisk.store.ports import ActivationRecord, Collection, EntityKey, Store
+
+log = structlog.get_logger(__name__)
+
+ACTION_NOT_FOUND = "Action could not be found or may have been deleted."
+ACTION_NOT_LOADED = "The action could not be loaded."
+
+
+def _wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class InvokerServiceConfig:
+    manifest: RuntimeManifest
+    min_action_memory_mb: int = 128  # the system's smallest action memory limit
+    poll_timeout_s: float = 0.5
+    ping_interval_s: float = 1.0
+    action_cache_size: int = 1024
+    dedup_size: int = 10_000
+    topic_prefix: str = ""
+
+    def __post_init__(self) -> None:
+        if self.min_action_memory_mb <= 0 or self.ping_interval_s <= 0:
+            raise InvalidArgument("invoker service settings must be positive")
+        if self.action_cache_size < 1 or self.dedup_size < 1:
+            raise InvalidArgument("invoker service caches need room for one entry")
+
+
+class ServiceState(StrEnum):
+    NEW = "new"
+    RUNNING = "running"
+    DRAINING = "draining"
+    STOPPED = "stopped"
+
+
+# -- pure: from message and action to run request and records --------------------------------
+
+
+def entity_key(message: ActivationMessage) -> EntityKey:
+    namespace, _, package = message.action.path.partition("/")
+    return EntityKey(namespace, message.action.name, package or None)
+
+
+def passed_annotations(message: ActivationMessage) -> tuple[dict[str, Any], ...]:
+    """The record annotations the controller passed in ``extra`` (``binding``, ``causedBy``)."""
+    notes = message.extra.get("annotations")
+    if not isinstance(notes, list):
+        return ()
+    return tuple(dict(n) for n in notes if isinstance(n, dict) and isinstance(n.get("key"), str))
+
+
+def package_of(message: ActivationMessage) -> str | None:
+    """The record's package column, as the controller wrote the pending record: the binding's
+    name when invoked through one, else the package segment of the action's path."""
+    for note in passed_annotations(message):
+        if note["key"] == "binding" and isinstance(note.get("value"), str):
+            return str(note["value"]).rsplit("/", 1)[-1]
+    return entity_key(message).package
+
+
+def exec_spec(action: Action, manifest: RuntimeManifest) -> ExecSpec:
+    match action.exec:
+        case CodeExec(kind=kind, code=code, binary=binary, main=main):
+            runtime = manifest.kinds.get(kind)
+            if runtime is None:
+                raise InvalidArgument(f"The runtime kind '{kind}' is not available here.")
+            return ExecSpec(
+                kind=kind,
+                image=runtime.image,
+                code=code,
+                binary=binary,
+                main=main or "main",
+                sentinelled_logs=bool(runtime.raw.get("sentinelledLogs", True)),
+            )
+        case BlackboxExec(image=image, code=code, binary=binary, main=main):
+            return ExecSpec(
+                kind=action.exec.kind,
+                image=image,
+                code=code,
+                binary=binary,
+                main=main or "main",
+                transport=Transport.TCP,
+            )
+    raise InvalidArgument("Sequences run in the controller, not in an invoker.")
+
+
+def run_request(
+    message: ActivationMessage, action: Action, revision: str, manifest: RuntimeManifest
+) -> RunRequest:
+    """What the pool runs for ``message``. Init parameters are the action's parameters marked
+    ``init``; values the message carries in ``content`` for the names in ``initArgs`` win."""
+    init_params = {kv.key: kv.value for kv in action.parameters.items if kv.init}
+    content = message.content
+    if isinstance(content, dict):
+        init_params.update({k: content[k] for k in message.init_args if k in content})
+    wait_start = message.extra.get("wait_start_ms")
+    api_key = message.extra.get("api_key")
+    limits = action.limits
+    return RunRequest(
+        activation_id=ActivationId(message.activation_id),
+        transaction_id=message.transid.id,
+        namespace=message.user.namespace,
+        subject=message.user.subject,
+        action=str(entity_key(message).path),
+        version=str(action.version),
+        revision=revision,
+        exec=exec_spec(action, manifest),
+        limits=RunLimits(limits.timeout, limits.memory, limits.logs, limits.concurrency),
+        wait_start_ms=wait_start if type(wait_start) is int else message.transid.start_ms,
+        params=content if content is not None else {},
+        init_params=init_params,
+        api_key=api_key if isinstance(api_key, str) else None,
+        cause=ActivationId(message.cause) if message.cause else None,
+        annotations=passed_annotations(message),
+    )
+
+
+def failed_activation(
+    message: ActivationMessage, response: ActivationResponse, now_ms: int
+) -> Activation:
+    """The record of an activation that ended before it could run."""
+    return Activation(
+        namespace=message.user.namespace,
+        name=message.action.name,
+        version=message.action.version or "0.0.1",
+        subject=message.user.subject,
+        activation_id=ActivationId(message.activation_id),
+        start=now_ms,
+        end=now_ms,
+        response=response,
+        annotations=[annotation("path", entity_key(message).path), *passed_annotations(message)],
+        cause=ActivationId(message.cause) if message.cause else None,
+    )
+
+
+def activation_record(activation: Activation, package: str | None) -> ActivationRecord:
+    status = activation.status_code
+    return ActivationRecord(
+        activation_id=str(activation.activation_id),
+        namespace=activation.namespace,
+        name=activation.name,
+        package=package,
+        start=activation.start,
+        end=activation.end,
+        status_code=None if status is None else int(status),
+        doc=activation.to_stored_doc(),
+    )
+
+
+class ActionCache:
+    """Actions by key and store revision, least recently used out first."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[EntityKey, tuple[str, Action]] = OrderedDict()
+
+    def get(self, key: EntityKey, revision: str | None) -> Action | None:
+        entry = self._entries.get(key)
+        if entry is None or revision is None or entry[0] != revision:
+            return None
+        self._entries.move_to_end(key)
+        return entry[1]
+
+    def put(self, key: EntityKey, revision: str, action: Action) -> None:
+        self._entries[key] = (revision, action)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+
+
+# -- the service -------------------------------------------------------------------------------
+
+
+class InvokerService:
+    def __init__(
+        self,
+        instance: InvokerInstanceId,
+        bus: Bus,
+        store: Store,
+        invoker: Invoker,
+        config: InvokerServiceConfig,
+        *,
+        on_close: Sequence[Callable[[], Awaitable[None]]] = (),
+        wall_ms: Callable[[], int] = _wall_ms,
+    ) -> None:
+        """``on_close``: run by ``close`` once the pool is drained (the container factory's
+        ``close``, for instance). The bus and the store belong to the caller."""
+        self.instance = instance
+        self._bus = bus
+        self._store = store
+        self._invoker = invoker
+        self._config = config
+        self._on_close = tuple(on_close)
+        self._wall_ms = wall_ms
+        self.capacity = Capacity(invoker.pool.state.capacity_mb, config.min_action_memory_mb)
+        self._actions = ActionCache(config.action_cache_size)
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._completed_topics: set[str] = set()
+        self.state = ServiceState.NEW
+        self._producer: Producer | None = None
+        self._consumer: Consumer | None = None
+        self.feed: MessageFeed | None = None
+        self._pinger: asyncio.Task[None] | None = None
+        self.skipped_duplicates = 0
+
+    @property
+    def topic(self) -> str:
+        return topics.invoker_topic(self.instance.instance, self._config.topic_prefix)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Reap orphans and prewarm (``pool.start``), then ping and take work."""
+        if self.state is not ServiceState.NEW:
+            raise InvalidArgument(f"the invoker service is {self.state}, not new")
+        health = topics.health_topic(self._config.topic_prefix)
+        await self._bus.ensure_topic(self.topic)
+        await self._bus.ensure_topic(health)
+        await self._invoker.pool.start()
+        self._producer = await self._bus.producer()
+        # The group carries the topic prefix too, so stacks sharing a Kafka cluster stay apart.
+        group = self._config.topic_prefix + topics.invoker_group(self.instance.instance)
+        self._consumer = await self._bus.consumer(self.topic, group)
+        self.state = ServiceState.RUNNING
+        self._pinger = asyncio.create_task(self._ping_loop(health), name="invoker-pings")
+        self.feed = MessageFeed(
+            self._consumer, self.capacity, self._accept, poll_timeout_s=self._config.poll_timeout_s
+        )
+        self.feed.start()
+        log.info(
+            "invoker started",
+            invoker=self.instance.instance,
+            topic=self.topic,
+            user_memory_mb=self.capacity.capacity_mb,
+        )
+
+    async def drain(self) -> None:
+        """Stop taking work, finish every accepted activation (stored and acknowledged),
+        destroy the containers. The service is then stopped; ``close`` releases the rest."""
+        if self.state is not ServiceState.RUNNING:
+            return
+        self.state = ServiceState.DRAINING
+        log.info("invoker draining", running=len(self._tasks))
+        await self._ping(topics.health_topic(self._config.topic_prefix))
+        if self.feed is not None:
+            await self.feed.stop()
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
+        await self._invoker.pool.drain()
+        await self.close()
+
+    async def close(self) -> None:
+        """Release everything now. Without a ``drain`` first this is a crash: running
+        activations are cancelled and whatever was not committed is redelivered."""
+        if self.state is ServiceState.STOPPED:
+            return
+        self.state = ServiceState.STOPPED
+        if self._pinger is not None:
+            self._pinger.cancel()
+            await asyncio.gather(self._pinger, return_exceptions=True)
+        if self.feed is not None:
+            await self.feed.kill()
+        for task in self._tasks.values():
+            task.cancel()
+        await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
+        await self._invoker.pool.drain()
+        for client in (self._consumer, self._producer):
+            if client is not None:
+                await client.close()
+        for closing in self._on_close:
+            try:
+                await closing()
+            except Exception:
+                log.exception("closing an invoker resource failed")
+        log.info("invoker stopped", invoker=self.instance.instance)
+
+    # -- taking activations ---------------------------------------------------------------------
+
+    async def _accept(self, record: Record) -> None:
+        """The feed's handler: returns once the activation is accepted (or skipped)."""
+        try:
+            message = ActivationMessage.from_bytes(record.value)
+        except MalformedRequest as exc:
+            log.warning(
+                "skipping a malformed activation message", offset=record.offset, error=exc.message
+            )
+            return
+        aid = message.activation_id
+        if aid in self._seen:
+            self.skipped_duplicates += 1
+            log.info("skipping a redelivered activation", activation_id=aid, offset=record.offset)
+            return
+        self._seen[aid] = None
+        while len(self._seen) > self._config.dedup_size:
+            self._seen.popitem(last=False)
+        self.capacity.take(aid)
+        accepted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        task = asyncio.create_task(self._activation(message, accepted), name=f"activation-{aid}")
+        self._tasks[aid] = task
+        task.add_done_callback(lambda _: self._tasks.pop(aid, None))
+        await accepted
+
+    async def _activation(self, message: ActivationMessage, accepted: asyncio.Future[None]) -> None:
+        aid = message.activation_id
+
+        def settle() -> None:
+            if not accepted.done():
+                accepted.set_result(None)
+
+        with structlog.contextvars.bound_contextvars(
+            activation_id=aid, transaction_id=message.transid.id
+        ):
+            try:
+                try:
+                    activation = await self._run(message, settle)
+                finally:
+                    settle()
+                    self.capacity.run_ended(aid)
+                await self._complete(message, activation)
+            finally:
+                self.capacity.completed(aid)
+
+    async def _run(self, message: ActivationMessage, accepted: Callable[[], None]) -> Activation:
+        try:
+            loaded = await self._load(message)
+            if isinstance(loaded, ActivationResponse):
+                return failed_activation(message, loaded, self._wall_ms())
+            action, revision = loaded
+            request = run_request(message, action, revision, self._config.manifest)
+        except WhiskError as exc:
+            log.warning("activation cannot run", error=exc.message)
+            return failed_activation(message, whisk_error(exc.message), self._wall_ms())
+        limits = request.limits
+        self.capacity.resize(
+            message.activation_id, memory_share_mb(limits.memory_mb, limits.concurrency)
+        )
+        return await self._invoker.run(request, on_accepted=accepted)
+
+    async def _load(self, message: ActivationMessage) -> tuple[Action, str] | ActivationResponse:
+        key = entity_key(message)
+        cached = self._actions.get(key, message.revision)
+        if cached is not None:
+            return cached, message.revision or ""
+        try:
+            stored = await self._store.get(key)
+        except Exception:
+            log.exception("fetching the action failed", action=key.path)
+            return whisk_error(ACTION_NOT_LOADED)
+        if stored is None or stored.collection is not Collection.ACTIONS:
+            return application_error(ACTION_NOT_FOUND)
+        revision = str(stored.revision)
+        if message.revision is not None and revision != message.revision:
+            log.info(
+                "running the stored revision",
+                action=key.path,
+                wanted=message.revision,
+                stored=revision,
+            )
+        try:
+            action = Action.from_stored(stored.doc, stored.updated)
+        except (KeyError, TypeError, ValueError, WhiskError) as exc:
+            log.error("the stored action is not valid", action=key.path, error=repr(exc))
+            return whisk_error(ACTION_NOT_LOADED)
+        self._actions.put(key, revision, action)
+        return action, revision
+
+    # -- completing -----------------------------------------------------------------------------
+
+    async def _complete(self, message: ActivationMessage, activation: Activation) -> None:
+        stored = True
+        try:
+            await self._store.put_activation(activation_record(activation, package_of(message)))
+        except Exception:
+            stored = False
+            log.exception("STORING THE ACTIVATION RECORD FAILED; the ack carries the record")
+        ack = CombinedCompletionAndResult(
+            transid=message.transid,
+            response=activation.to_stored_doc(),
+            invoker=self.instance,
+            is_system_error=activation.status_code is StatusCode.WHISK_ERROR,
+        )
+        if stored and not message.blocking:
+            ack = ack.shrunk()
+        await self._acknowledge(message.root_controller_index.as_string, ack)
+
+    async def _acknowledge(self, controller: str, ack: CombinedCompletionAndResult) -> None:
+        topic = topics.completed_topic(controller, self._config.topic_prefix)
+        assert self._producer is not None
+        try:
+            if topic not in self._completed_topics:
+                await self._bus.ensure_topic(topic)
+                self._completed_topics.add(topic)
+            try:
+                await self._producer.send(topic, ack.to_bytes())
+            except PayloadTooLarge:
+                log.warning("the ack is too large for the bus; sending only the id")
+                await self._producer.send(topic, ack.shrunk().to_bytes())
+        except WhiskError as exc:
+            log.error("sending the ack failed", topic=topic, error=exc.message)
+
+    # -- health ---------------------------------------------------------------------------------
+
+    async def _ping(self, topic: str) -> None:
+        if self._producer is None:
+            return
+        ping = PingMessage(self.instance, enabled=self.state is ServiceState.RUNNING)
+        try:
+            await self._producer.send(topic, ping.to_bytes())
+        except WhiskError as exc:
+            log.warning("health ping failed", error=exc.message)
+
+    async def _ping_loop(self, topic: str) -> None:
+        while True:
+            await self._ping(topic)
+            await asyncio.sleep(self._config.ping_interval_s)
