@@ -308,7 +308,12 @@ class LoadBalancer:
                 if not batch:
                     continue
                 for record in batch:
-                    handle(record.value)
+                    try:
+                        handle(record.value)
+                    except Exception:  # a bug must not stop supervision
+                        log.exception(
+                            "lb.record_failed", topic=consumer.topic, offset=record.offset
+                        )
                 await consumer.commit()
             except Unavailable as exc:
                 log.warning("lb.bus_unavailable", topic=consumer.topic, error=exc.message)
