@@ -146,6 +146,7 @@ class LoadBalancer:
         for future in self._futures.values():
             if not future.done():
                 future.set_exception(Unavailable(SHUTTING_DOWN))
+                future.exception()  # nobody may await a non-blocking one: do not log it
         self._futures.clear()
         self._entries.clear()
         self._per_namespace.clear()

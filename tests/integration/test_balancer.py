@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
@@ -153,13 +153,6 @@ def action_with_home(home: int, n: int) -> str:
         if probe_order(action_hash(NS, f"{NS}/{name}"), n)[0] == home:
             return name
     raise AssertionError("no such action name")
-
-
-def up(*indices: int) -> Callable[[LoadBalancer], bool]:
-    return lambda lb: all(
-        len(lb.invoker_states()) > i and lb.invoker_states()[i].state is InvokerState.UP
-        for i in indices
-    )
 
 
 class Harness:
@@ -459,6 +452,30 @@ async def test_balancer_close_fails_pending_activations(harness: Harness) -> Non
     assert raised.value.message == "The controller is shutting down."
     with pytest.raises(Unavailable):
         await harness.publish(an_activation())
+
+
+async def test_balancer_ticker_marks_a_silent_invoker_down_on_its_own(
+    memory_bus: MemoryBus,
+) -> None:
+    # real clock, short ticks: the background ticker, not the test, runs the checks
+    lb = LoadBalancer(memory_bus, config(health_tick_s=0.02, ping_timeout_s=0.1))
+    await lb.start()
+    fake = FakeInvoker(memory_bus, 0)
+    await fake.start()
+    try:
+        await fake.ping()  # seen (last_ping_at set, so it was up), then silent: down
+        seen_then_down = await lb.wait_until(
+            lambda lb: (
+                bool(lb.invoker_states())
+                and lb.invoker_states()[0].last_ping_at is not None
+                and lb.invoker_states()[0].state is InvokerState.DOWN
+            ),
+            WAIT_S,
+        )
+        assert seen_then_down, lb.invoker_health()
+    finally:
+        await lb.close()
+        await fake.close()
 
 
 @pytest.mark.kafka
