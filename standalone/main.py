@@ -97,6 +97,8 @@ async def run_standalone(
         )
         await service.start()
         running = await start_controller(settings, store, bus)
+        # the invoker's first health ping makes it schedulable (about a second)
+        await running.assembled.balancer.wait_until(lambda lb: lb.healthy_count() > 0, 10)
         written = write_credentials(
             props_file, {"APIHOST": apihost, "AUTH": str(key), "NAMESPACE": GUEST}
         )
