@@ -23,7 +23,6 @@ the next member of the group); a batch being handed off is finished and committe
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 from collections.abc import Awaitable, Callable
 
@@ -126,6 +125,7 @@ class MessageFeed:
         self._handler = handler
         self._poll_timeout_s = poll_timeout_s
         self._stop = asyncio.Event()
+        self._idle = False  # True only while polling or waiting for room (safe to cancel)
         self._task: asyncio.Task[None] | None = None
         self.polled = 0  # records taken from the bus so far
         self.committed_batches = 0
@@ -137,6 +137,8 @@ class MessageFeed:
         """Stop taking; returns once the batch in hand (if any) is handed off and committed."""
         self._stop.set()
         if self._task is not None:
+            if self._idle:  # polling or waiting for room: nothing in hand
+                self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def kill(self) -> None:
@@ -146,36 +148,21 @@ class MessageFeed:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
-    async def _until_stopped(self, aw: Awaitable[object]) -> bool:
-        """Await ``aw`` unless stopping comes first (then cancel it); True when ``aw`` won."""
-        task = asyncio.ensure_future(aw)
-        stopper = asyncio.ensure_future(self._stop.wait())
-        try:
-            await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopper.cancel()
-        if task.done():
-            return True
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        return False
-
     async def _loop(self) -> None:
         while not self._stop.is_set():
-            wanted = self._capacity.records_to_take()
-            if wanted == 0:
-                await self._until_stopped(self._capacity.changed())
-                continue
-            poll = asyncio.ensure_future(self._consumer.poll(wanted, self._poll_timeout_s))
-            if not await self._until_stopped(poll):
-                return
+            self._idle = True
             try:
-                batch = poll.result()
+                wanted = self._capacity.records_to_take()
+                if wanted == 0:
+                    await self._capacity.changed()
+                    continue
+                batch = await self._consumer.poll(wanted, self._poll_timeout_s)
             except WhiskError as exc:
                 log.error("polling the bus failed", topic=self._consumer.topic, error=exc.message)
-                await self._until_stopped(asyncio.sleep(RETRY_AFTER_S))
+                await asyncio.sleep(RETRY_AFTER_S)
                 continue
+            finally:
+                self._idle = False
             if not batch:
                 continue
             self.polled += len(batch)

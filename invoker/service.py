@@ -280,6 +280,14 @@ class InvokerService:
         self.skipped_duplicates = 0
 
     @property
+    def invoker(self) -> Invoker:
+        return self._invoker
+
+    @property
+    def config(self) -> InvokerServiceConfig:
+        return self._config
+
+    @property
     def topic(self) -> str:
         return topics.invoker_topic(self.instance.instance, self._config.topic_prefix)
 
