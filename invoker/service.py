@@ -267,7 +267,13 @@ class InvokerService:
         self._config = config
         self._on_close = tuple(on_close)
         self._wall_ms = wall_ms
-        self.capacity = Capacity(invoker.pool.state.capacity_mb, config.min_action_memory_mb)
+        capacity_mb = invoker.pool.state.capacity_mb
+        if capacity_mb < config.min_action_memory_mb:
+            raise InvalidArgument(
+                f"{capacity_mb} MB of user memory cannot run the smallest action "
+                f"({config.min_action_memory_mb} MB)"
+            )
+        self.capacity = Capacity(capacity_mb, config.min_action_memory_mb)
         self._actions = ActionCache(config.action_cache_size)
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -319,8 +325,8 @@ class InvokerService:
         )
 
     async def drain(self) -> None:
-        """Stop taking work, finish every accepted activation (stored and acknowledged),
-        destroy the containers. The service is then stopped; ``close`` releases the rest."""
+        """Stop taking work (pings say disabled), finish every accepted activation (stored
+        and acknowledged), destroy the containers, then release the rest as ``close`` does."""
         if self.state is not ServiceState.RUNNING:
             return
         self.state = ServiceState.DRAINING
