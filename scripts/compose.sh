@@ -4,7 +4,8 @@
 #
 #   scripts/compose.sh up      engine, offline base images (scripts/build-images.sh) when missing,
 #                              Kafka jars (scripts/kafka.sh fetch), build the three images, start,
-#                              wait for /ping, create (or re-key) `guest`; writes
+#                              wait for /ping, create (or re-key) `guest`, wait for both
+#                              invokers to report up (/invokers); writes
 #                              .cache/compose.wskprops (APIHOST, AUTH, NAMESPACE)
 #   scripts/compose.sh smoke   curl round trip: create, get, invoke (blocking), delete an action
 #   scripts/compose.sh down    remove the stack, its volumes and its network
@@ -16,6 +17,9 @@
 #   WHISK_BASE_PYTHON     base image of the builds (default: whisk-base/python:3.11-slim, made
 #                         offline by scripts/build-images.sh; python:3.11-slim with a registry)
 #   WHISK_COMPOSE_PORT    host port of the API (default 3233, bound to 127.0.0.1)
+#   WHISK_COMPOSE_WSKPROPS where `up` writes the credentials (default .cache/compose.wskprops)
+#   WHISK_SOCKET_DIR      host directory of the action containers' sockets, mounted at the same
+#                         path in the invokers (default /tmp/whisk-compose/sockets)
 #   COMPOSE_PROJECT_NAME  default whisk
 #   WHISK_BUILD_CA_BUNDLE CA bundle pip trusts during the build (default: PIP_CERT, else the
 #                         system bundle); needed when PyPI is reached through a TLS proxy
@@ -29,8 +33,9 @@ export COMPOSE_PROJECT_NAME="${COMPOSE_PROJECT_NAME:-whisk}"
 export WHISK_COMPOSE_PORT="${WHISK_COMPOSE_PORT:-3233}"
 export WHISK_BASE_PYTHON="${WHISK_BASE_PYTHON:-whisk-base/python:3.11-slim}"
 api="http://127.0.0.1:${WHISK_COMPOSE_PORT}"
-wskprops="${root}/.cache/compose.wskprops"
-socket_dir=/tmp/whisk-sockets  # invoker/containers/docker_config.py: DockerSettings.runtime_dir
+# The invokers' socket directories (WHISK_INVOKER_RUNTIME_DIR), same path on host and inside.
+export WHISK_SOCKET_DIR="${WHISK_SOCKET_DIR:-/tmp/whisk-compose/sockets}"
+wskprops="${WHISK_COMPOSE_WSKPROPS:-${root}/.cache/compose.wskprops}"
 ping_wait="${WHISK_COMPOSE_WAIT:-240}"
 compose=()
 
@@ -117,8 +122,8 @@ build() {
     log="$(mktemp)"
     say "building ${image} (base ${WHISK_BASE_PYTHON})"
     # Step lines of the classic builder, or stage lines of BuildKit (plain progress).
-    if ! BUILDKIT_PROGRESS=plain docker build --build-arg "BASE_IMAGE=${WHISK_BASE_PYTHON}" \
-        -f "${dockerfile}" -t "${image}" "${context}" 2>&1 | tee "${log}" \
+    if ! BUILDKIT_PROGRESS=plain docker build --force-rm \
+        --build-arg "BASE_IMAGE=${WHISK_BASE_PYTHON}" -f "${dockerfile}" -t "${image}" "${context}" 2>&1 | tee "${log}" \
         | awk '/^Step [0-9]+\/[0-9]+ :|^#[0-9]+ \[/ { print "[compose]   " substr($0, 1, 110); fflush() }' >&2
     then
         tail -n 40 "${log}" >&2
@@ -159,13 +164,23 @@ create_guest() {
     say "guest's key written to ${wskprops}"
 }
 
-report_invokers() {
-    local service state
-    for service in invoker0 invoker1; do
-        state="$(docker inspect --format '{{.State.Status}} (restarts {{.RestartCount}})' \
-            "$("${compose[@]}" ps -q "${service}" 2>/dev/null | head -n 1)" 2>/dev/null || echo missing)"
-        say "${service}: ${state}"
+# Both invokers "up" in the controller's /invokers (their health pings arrive over Kafka).
+wait_for_invokers() {
+    local i health=""
+    say "waiting for invoker0 and invoker1 to report to the controller"
+    for i in $(seq 1 "${ping_wait}"); do
+        health="$(curl -fsS --max-time 3 "${api}/invokers" 2>/dev/null || true)"
+        if [[ "${health}" =~ \"invoker0\":\ *\"up\" && "${health}" =~ \"invoker1\":\ *\"up\" ]]; then
+            say "invokers up after ~${i}s: ${health}"
+            return
+        fi
+        sleep 1
     done
+    local service
+    for service in invoker0 invoker1; do
+        "${compose[@]}" logs --tail 30 "${service}" >&2 || true
+    done
+    die "the invokers did not report up within ${ping_wait}s (last /invokers: ${health:-none})"
 }
 
 up() {
@@ -178,15 +193,15 @@ up() {
     build whisk/kafka:latest deploy/kafka
     build whisk/service:latest . deploy/Dockerfile
     # The invokers (uid 10001) make one socket directory per action container in here.
-    mkdir -p "${socket_dir}"
-    chmod 1777 "${socket_dir}" 2>/dev/null || true
+    mkdir -p "${WHISK_SOCKET_DIR}"
+    chmod 1777 "${WHISK_SOCKET_DIR}"
     WHISK_DOCKER_GID="$(stat -c %g /var/run/docker.sock)"
     export WHISK_DOCKER_GID
     say "starting the stack (project ${COMPOSE_PROJECT_NAME})"
     "${compose[@]}" up -d --no-build --remove-orphans >&2
     wait_for_ping
     create_guest
-    report_invokers
+    wait_for_invokers
     say "up: API ${api}, credentials in ${wskprops}"
 }
 
