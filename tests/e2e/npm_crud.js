@@ -45,7 +45,6 @@ const zip = process.env.ZIP_B64;
   const t = await ow.triggers.get({ name: 'tick' });
   out('trigger.get', { rules: t.rules });
   out('rule.list', (await ow.rules.list()).map((r) => r.name));
-  out('activation.list', await ow.activations.list());
   out('namespace.list', await ow.namespaces.list());
 
   try {
@@ -54,12 +53,19 @@ const zip = process.env.ZIP_B64;
   } catch (e) {
     out('action.create-again', { statusCode: e.statusCode, message: e.message });
   }
-  try {
-    await ow.actions.invoke({ name: 'hello', blocking: true });
-    out('action.invoke', 'ok');
-  } catch (e) {
-    out('action.invoke', { statusCode: e.statusCode });
-  }
+  const run = await ow.actions.invoke({ name: 'hello', blocking: true, params: { name: 'npm' } });
+  out('action.invoke', { status: run.response.status, result: run.response.result, id: run.activationId });
+  const onlyResult = await ow.actions.invoke({ name: 'hello', blocking: true, result: true });
+  out('action.invoke-result', onlyResult);
+  const queued = await ow.actions.invoke({ name: 'hello' });
+  out('action.invoke-async', { hasId: /^[0-9a-f]{32}$/.test(queued.activationId) });
+  const seqRun = await ow.actions.invoke({ name: 'seq', blocking: true, params: { name: 'chain' } });
+  out('sequence.invoke', { status: seqRun.response.status, result: seqRun.response.result, logs: seqRun.logs.length });
+  const record = await ow.activations.get({ name: run.activationId });
+  out('activation.get', { name: record.name, success: record.response.success });
+  out('activation.result', await ow.activations.result({ name: run.activationId }));
+  out('activation.logs', await ow.activations.logs({ name: run.activationId }));
+  out('activation.list-named', (await ow.activations.list({ name: 'hello', limit: 50 })).length >= 2);
 
   await ow.rules.delete({ name: 'onTick' });
   await ow.triggers.delete({ name: 'tick' });

@@ -57,5 +57,18 @@ def test_npm_client_crud_on_every_entity_kind(standalone: Running, npm_clients: 
         }
     }
     assert steps["namespace.list"] == ["guest"]
+    assert steps["action.invoke"]["status"] == "success"
+    assert steps["action.invoke"]["result"] == {"name": "npm"}  # updated hello echoes its input
+    assert steps["action.invoke-result"] == {"name": "x"}  # the stored default parameter
+    assert steps["action.invoke-async"] == {"hasId": True}
+    assert steps["sequence.invoke"] == {
+        "status": "success",
+        "result": {"name": "chain", "p": 1},  # echo sits in a package with p=1
+        "logs": 2,
+    }
+    assert steps["activation.get"] == {"name": "hello", "success": True}
+    assert steps["activation.result"]["result"] == {"name": "npm"}
+    assert steps["activation.logs"] == {"logs": []}
+    assert steps["activation.list-named"] is True
     assert steps["action.create-again"]["statusCode"] == 409
     assert steps["cleanup"] == {"actions": 0, "packages": 0, "triggers": 0, "rules": 0}
