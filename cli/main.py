@@ -1,21 +1,34 @@
-"""``whisk``: the command line. ``whisk admin`` for operators; the wsk-like commands join here."""
+"""``whisk``: the command line. ``whisk admin`` for operators, ``whisk standalone`` to run Whisk
+in one process, and the wsk-compatible nouns (action, activation, package, rule, trigger,
+property, namespace, list) that talk to the REST API."""
 
 from __future__ import annotations
 
 import click
 
+from cli.action import action
+from cli.activation import activation
 from cli.admin import admin
+from cli.command import GLOBAL_FLAGS_NOTE, connection_options
+from cli.namespace import list_all, namespace
+from cli.package import package
+from cli.properties import property_group
+from cli.rule import rule
+from cli.trigger import trigger
 from standalone.main import standalone
 
 
-@click.group()
+@click.group(help=f"Whisk: an OpenWhisk-compatible serverless engine.\n\n{GLOBAL_FLAGS_NOTE}")
 @click.version_option(package_name="whisk")
+@connection_options
 def main() -> None:
-    """Whisk: an OpenWhisk-compatible serverless engine."""
+    pass
 
 
 main.add_command(admin)
 main.add_command(standalone)
+for command in (action, activation, package, rule, trigger, property_group, namespace, list_all):
+    main.add_command(command)
 
 if __name__ == "__main__":
     main()

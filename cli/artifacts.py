@@ -1,0 +1,101 @@
+"""The ``exec`` of an action from wsk's flags and artifact file (pure decisions, plus reading
+the file named on the command line)."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cli.names import parse_name
+from whisk.errors import InvalidArgument
+
+KIND_BY_EXTENSION = {
+    ".js": "nodejs:default",
+    ".py": "python:default",
+    ".jar": "java:default",
+    ".swift": "swift:default",
+    ".php": "php:default",
+    ".rb": "ruby:default",
+    ".rs": "rust:default",
+    ".go": "go:default",
+    ".balx": "ballerina:default",
+}
+BINARY_EXTENSIONS = (".zip", ".jar", ".balx")
+
+
+@dataclass(frozen=True)
+class ExecFlags:
+    artifact: str | None
+    kind: str | None = None
+    main: str | None = None
+    docker: str | None = None
+    sequence: bool = False
+
+
+def infer_kind(artifact: str) -> str:
+    suffix = Path(artifact).suffix.lower()
+    if suffix == ".zip":
+        raise InvalidArgument(
+            "creating an action from a .zip artifact requires specifying the action kind "
+            "explicitly: add --kind (e.g. --kind python:default or --kind nodejs:default)."
+        )
+    kind = KIND_BY_EXTENSION.get(suffix)
+    if kind is None:
+        shown = suffix or Path(artifact).name
+        raise InvalidArgument(
+            f"'{shown}' is not a supported action runtime: give the kind with --kind "
+            "(e.g. --kind python:default)."
+        )
+    return kind
+
+
+def read_code(artifact: str) -> str:
+    """Text files as text; zips, jars and balx as base64."""
+    path = Path(artifact)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InvalidArgument(f"File '{artifact}' is not a valid file: {exc.strerror}.") from exc
+    if path.suffix.lower() in BINARY_EXTENSIONS:
+        return base64.b64encode(raw).decode()
+    return raw.decode()
+
+
+def sequence_exec(components: str, default_namespace: str) -> dict[str, Any]:
+    names = [c.strip() for c in components.split(",") if c.strip()]
+    if not names:
+        raise InvalidArgument("A sequence needs a comma-separated list of action names.")
+    components = [str(parse_name(n, default_namespace)) for n in names]
+    return {"kind": "sequence", "components": components}
+
+
+def build_exec(flags: ExecFlags, default_namespace: str) -> dict[str, Any] | None:
+    """The ``exec`` to send, or None when an update changes no code."""
+    if flags.sequence:
+        if flags.kind or flags.docker:
+            raise InvalidArgument("--sequence cannot be combined with --kind or --docker.")
+        if not flags.artifact:
+            raise InvalidArgument("--sequence needs a comma-separated list of action names.")
+        return sequence_exec(flags.artifact, default_namespace)
+    if flags.docker:
+        if flags.kind:
+            raise InvalidArgument("Cannot specify both --kind and --docker at the same time.")
+        exec_: dict[str, Any] = {"kind": "blackbox", "image": flags.docker}
+        if flags.artifact:
+            exec_["code"] = read_code(flags.artifact)
+    elif flags.artifact:
+        kind = flags.kind or infer_kind(flags.artifact)
+        exec_ = {"kind": kind, "code": read_code(flags.artifact)}
+    elif flags.kind or flags.main:
+        raise InvalidArgument("An action file is required with --kind or --main.")
+    else:
+        return None
+    if flags.main:
+        exec_["main"] = flags.main
+    if exec_.get("kind", "").startswith("java") and not flags.main:
+        raise InvalidArgument(
+            "Java actions require --main to specify the fully-qualified name of the main class."
+        )
+    return exec_
