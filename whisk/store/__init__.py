@@ -1,0 +1,44 @@
+"""Persistence: the store port (``ports``), its in-memory twin and its SQL adapter.
+
+``open_store(url)`` is the one place that picks an implementation from a URL:
+``memory://`` for the in-memory twin, any SQLAlchemy async URL
+(``sqlite+aiosqlite:///path``, ``postgresql+asyncpg://user:pw@host:port/db``) for SQL.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from whisk.store.ports import Store
+
+MEMORY_URL = "memory://"
+DB_URL_ENV = "WHISK_DB_URL"
+
+
+def default_db_url(environ: Mapping[str, str]) -> str:
+    """``WHISK_DB_URL`` if set, else a SQLite file under ``~/.whisk`` (HOME from ``environ``)."""
+    url = environ.get(DB_URL_ENV)
+    if url:
+        return url
+    home = environ.get("HOME") or os.path.expanduser("~")
+    return f"sqlite+aiosqlite:///{os.path.join(home, '.whisk', 'whisk.db')}"
+
+
+async def open_store(url: str, *, migrate: bool = True) -> Store:
+    """A ready store for ``url``; SQL databases are first brought to the latest schema."""
+    if url == MEMORY_URL or url.startswith("memory:"):
+        from whisk.store.memory import MemoryStore
+
+        return MemoryStore()
+    from whisk.store.sql.migrate import ensure_sqlite_dir
+    from whisk.store.sql.migrate import migrate as run_migrations
+    from whisk.store.sql.store import SqlStore
+
+    ensure_sqlite_dir(url)
+    if migrate:
+        await run_migrations(url)
+    return SqlStore(url)
+
+
+__all__ = ["DB_URL_ENV", "MEMORY_URL", "default_db_url", "open_store"]

@@ -158,7 +158,9 @@ class ActivationStore(Protocol):
         """Insert, or replace the record with the same id (a pending record becoming final)."""
         ...
 
-    async def get_activation(self, namespace: str, activation_id: str) -> ActivationRecord | None: ...
+    async def get_activation(
+        self, namespace: str, activation_id: str
+    ) -> ActivationRecord | None: ...
 
     async def list_activations(self, query: ActivationQuery) -> list[ActivationRecord]:
         """Newest ``start`` first."""

@@ -1,0 +1,78 @@
+"""The relational schema (SQLAlchemy Core); Alembic's migrations/ must produce exactly this.
+
+Root entities and root activations store ``package = ''`` (never NULL) so that the unique
+constraint on (namespace, package, name) holds at the root too; the store maps '' to None.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    false,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.types import TypeEngine
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+
+def json_type() -> TypeEngine[object]:
+    """JSON everywhere; JSONB on PostgreSQL."""
+    return JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+entities = Table(
+    "entities",
+    metadata,
+    Column("id", String(1024), primary_key=True),  # EntityKey.path
+    Column("namespace", String(256), nullable=False),
+    Column("package", String(256), nullable=False, server_default=""),
+    Column("name", String(256), nullable=False),
+    Column("collection", String(16), nullable=False),
+    Column("doc", json_type(), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("updated", BigInteger, nullable=False),
+    UniqueConstraint("namespace", "package", "name"),
+    Index(None, "namespace", "collection", "package", "updated"),
+)
+
+activations = Table(
+    "activations",
+    metadata,
+    Column("activation_id", String(32), primary_key=True),
+    Column("namespace", String(256), nullable=False),
+    Column("name", String(256), nullable=False),
+    Column("package", String(256), nullable=False, server_default=""),
+    Column("start", BigInteger, nullable=False),
+    Column("end", BigInteger, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("doc", json_type(), nullable=False),
+    Index(None, "namespace", "start"),
+    Index(None, "namespace", "name", "start"),
+)
+
+identities = Table(
+    "identities",
+    metadata,
+    Column("namespace", String(256), primary_key=True),
+    Column("subject", String(256), nullable=False, index=True),
+    Column("uuid", String(64), nullable=False, unique=True),
+    Column("key_hash", String(512), nullable=False),
+    Column("blocked", Boolean, nullable=False, server_default=false()),
+    Column("limits", json_type(), nullable=False),
+)
