@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from cli.command import Session, calling, json_option, noun, session
+from cli.command import Failure, Session, calling, json_option, noun, session
 from cli.names import namespace_path
 from cli.output import (
     ACTIVATION_KEYS,
@@ -20,7 +20,7 @@ from cli.output import (
     show_list,
     status_of,
 )
-from whisk.errors import InvalidArgument, NotFound
+from whisk.errors import InvalidArgument
 
 activation = noun("activation", "Work with activations.")
 
@@ -41,7 +41,9 @@ def _last_id(s: Session) -> str:
     with calling("obtain the list of activations", "list", "activation"):
         rows = s.client.request("GET", _base(s), query={"limit": 1}).body
     if not rows:
-        raise NotFound("There are no activations: invoke an action first ('whisk action invoke').")
+        raise Failure(
+            "There are no activations yet.", "Invoke an action first ('whisk action invoke')."
+        )
     return str(rows[0]["activationId"])
 
 
@@ -211,8 +213,9 @@ def result(ctx: click.Context, activation_id: str | None, last: bool, as_json: b
         show_json(body)
         return
     if body.get("status") == PENDING:
-        raise InvalidArgument(
-            f"Activation '{chosen}' has not finished yet: run 'whisk activation wait {chosen}'."
+        raise Failure(
+            f"Activation '{chosen}' has not finished yet.",
+            f"Run 'whisk activation wait {chosen}' to wait for its result.",
         )
     show_json(body.get("result", {}), sort_keys=True)
 

@@ -26,7 +26,9 @@ GLOBAL_FLAGS_NOTE = (
 )
 
 
-class NotConfigured(WhiskError):
+class Failure(WhiskError):
+    """A failure the CLI itself detects, with the next step to take (exit 1 as wsk)."""
+
     def __init__(self, message: str, hint: str) -> None:
         super().__init__(message)
         self.hint = hint
@@ -76,9 +78,9 @@ def load_config(ctx: click.Context) -> cfg.Config:
 def session(ctx: click.Context, *, auth: bool = True) -> Session:
     config = load_config(ctx)
     if not config.base_url:
-        raise NotConfigured("The API host is not configured.", APIHOST_HINT)
+        raise Failure("The API host is not configured.", APIHOST_HINT)
     if auth and not config.auth:
-        raise NotConfigured("The API key is not configured (--auth is required).", AUTH_HINT)
+        raise Failure("The API key is not configured (--auth is required).", AUTH_HINT)
 
     def trace(text: str) -> None:
         click.echo(text, err=True)
@@ -115,10 +117,11 @@ def render_failure(ctx: click.Context, exc: WhiskError) -> NoReturn:
         error_exit(message, (exc.status - 256) % 256, hint)
     if isinstance(exc, ConnectionFailed):
         error_exit(exc.message, 3, UNREACHABLE_HINT)
-    if isinstance(exc, NotConfigured):
+    if isinstance(exc, Failure):
         error_exit(exc.message, 1, exc.hint)
     if isinstance(exc, InvalidArgument):
-        error_exit(exc.message, 2, f"Run '{ctx.command_path} --help' for usage.")
+        command = " ".join(["whisk", *ctx.command_path.split()[1:]])
+        error_exit(exc.message, 2, f"Run '{command} --help' for usage.")
     error_exit(exc.message, 1)
 
 

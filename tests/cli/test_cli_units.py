@@ -66,7 +66,8 @@ def test_build_exec_sends_zips_as_base64(tmp_path: Path) -> None:
     archive = tmp_path / "bundle.zip"
     archive.write_bytes(b"PK\x03\x04binary\x00")
     exec_ = build_exec(ExecFlags(str(archive), kind="python:default"), "_")
-    assert exec_ == {"kind": "python:default", "code": base64.b64encode(archive.read_bytes()).decode()}
+    encoded = base64.b64encode(archive.read_bytes()).decode()
+    assert exec_ == {"kind": "python:default", "code": encoded}
 
 
 def test_build_exec_sequences_docker_and_no_change() -> None:
