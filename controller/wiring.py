@@ -40,7 +40,6 @@ async def assemble_controller(
     bus: Bus,
     *,
     throttles: ThrottleCounter | None = None,
-    cluster_size: int = 1,
 ) -> AssembledController:
     controller_id = str(settings.controller_id)
     invocations: InvocationService | None = None
@@ -51,7 +50,15 @@ async def assemble_controller(
 
     balancer = LoadBalancer(
         bus,
-        BalancerConfig(controller_id=controller_id, cluster_size=cluster_size),
+        BalancerConfig(
+            controller_id=controller_id,
+            cluster_size=settings.controllers,
+            topic_prefix=settings.kafka_topic_prefix,
+            timeout_factor=settings.lb_timeout_factor,
+            timeout_floor_ms=settings.lb_timeout_floor_ms,
+            timeout_addon_ms=settings.lb_timeout_addon_ms,
+            ping_timeout_s=settings.lb_ping_timeout_s,
+        ),
         on_forced_completion=forced,
     )
     await balancer.start()

@@ -65,6 +65,7 @@ class InvokerSettings:
     runtime_dir: str | None = None  # sockets / process dirs (factory default when None)
     pause_grace_s: float = 10.0  # Docker only; processes are never paused
     api_host: str | None = None  # __OW_API_HOST in every action container
+    cluster: str = ""  # names this deployment: containers of other stacks are not our orphans
 
     def __post_init__(self) -> None:
         if self.instance < 0:
@@ -75,6 +76,11 @@ class InvokerSettings:
     @property
     def name(self) -> str:
         return f"invoker{self.instance}"
+
+    @property
+    def label(self) -> str:
+        """What marks this invoker's containers (orphan removal) and starts their names."""
+        return f"{self.cluster}-{self.name}" if self.cluster else self.name
 
     def with_changes(self, **changes: Any) -> InvokerSettings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -105,6 +111,7 @@ def load_invoker_settings(environ: Mapping[str, str]) -> InvokerSettings:
         docker_socket=environ.get("WHISK_DOCKER_SOCKET") or DEFAULT_SOCKET,
         runtime_dir=environ.get("WHISK_INVOKER_RUNTIME_DIR") or None,
         api_host=environ.get("WHISK_API_HOST") or None,
+        cluster=environ.get("WHISK_INVOKER_CLUSTER") or environ.get("WHISK_KAFKA_TOPIC_PREFIX", ""),
     )
 
 
@@ -139,14 +146,14 @@ async def make_factory(settings: InvokerSettings) -> ContainerFactory:
             )
     if choice is FactoryChoice.DOCKER:
         docker = DockerSettings(
-            instance_label=settings.name,
+            instance_label=settings.label,
             user_memory_mb=settings.user_memory_mb,
             socket_path=settings.docker_socket,
         )
         if settings.runtime_dir:
             docker = replace(docker, runtime_dir=settings.runtime_dir)
         return DockerFactory(docker)
-    process = ProcessSettings(instance_label=settings.name)
+    process = ProcessSettings(instance_label=settings.label)
     if settings.runtime_dir:
         process = replace(process, runtime_dir=settings.runtime_dir)
     return ProcessFactory(process)
@@ -165,8 +172,8 @@ async def build_invoker_service(
         user_memory_mb=settings.user_memory_mb,
         stem_cells=cells,
         pause_grace_s=settings.pause_grace_s if isinstance(factory, DockerFactory) else None,
-        name_prefix=f"wsk{settings.instance}",
-        instance_label=settings.name,
+        name_prefix=f"wsk{settings.cluster}{settings.instance}",
+        instance_label=settings.label,
         env={"__OW_API_HOST": settings.api_host} if settings.api_host else None,
     )
     invoker = Invoker(ContainerPool(factory, pool_config), InvokerConfig(name=settings.name))

@@ -8,6 +8,7 @@ fresh key on first start, written to ``DIR/.wskprops`` and, when none exists, to
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import signal
 from pathlib import Path
@@ -138,7 +139,11 @@ def standalone(port: int, host: str, state_dir: Path | None) -> None:
     environ.setdefault("WHISK_DB_URL", f"sqlite+aiosqlite:///{state_dir / 'whisk.db'}")
     environ.setdefault("WHISK_LOG_FORMAT", "console")
     settings = load_settings(environ).with_changes(port=port, host=host)
-    invoker_settings = load_invoker_settings(environ)
+    # containers of another standalone on this host (another state dir) are not our orphans
+    cluster = "sa" + hashlib.sha256(str(state_dir).encode()).hexdigest()[:8]
+    invoker_settings = load_invoker_settings(environ).with_changes(
+        cluster=environ.get("WHISK_INVOKER_CLUSTER") or cluster
+    )
     configure_logging(settings.log_format, settings.log_level)  # type: ignore[arg-type]
 
     async def main() -> None:

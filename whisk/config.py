@@ -42,6 +42,12 @@ class Settings:
     runtimes_manifest: Path = DEFAULT_RUNTIMES_MANIFEST
     identity_cache_seconds: float = 5.0
     max_blocking_wait_ms: int = 60_000  # raise it so long jobs need not poll (beyond OpenWhisk)
+    kafka_topic_prefix: str = ""  # lets several stacks share one Kafka cluster
+    controllers: int = 1  # controllers sharing the invokers (their capacity is divided)
+    lb_timeout_factor: float = 2.0  # forced completion after max(timeout, floor) * factor + addon
+    lb_timeout_floor_ms: int = 60_000
+    lb_timeout_addon_ms: int = 60_000
+    lb_ping_timeout_s: float = 10.0  # an invoker silent this long is down
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -64,6 +70,16 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _float(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -104,5 +120,12 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         max_request_bytes=_int(environ, "WHISK_LIMIT_REQUEST_BYTES", 50 * MB),
         max_code_bytes=_int(environ, "WHISK_LIMIT_CODE_BYTES", 48 * MB),
         max_blocking_wait_ms=_int(environ, "WHISK_MAX_BLOCKING_WAIT_MS", 60_000),
+        identity_cache_seconds=_float(environ, "WHISK_IDENTITY_CACHE_SECONDS", 5.0),
+        kafka_topic_prefix=environ.get("WHISK_KAFKA_TOPIC_PREFIX", ""),
+        controllers=_int(environ, "WHISK_CONTROLLERS", 1),
+        lb_timeout_factor=_float(environ, "WHISK_LB_TIMEOUT_FACTOR", 2.0),
+        lb_timeout_floor_ms=_int(environ, "WHISK_LB_TIMEOUT_FLOOR_MS", 60_000),
+        lb_timeout_addon_ms=_int(environ, "WHISK_LB_TIMEOUT_ADDON_MS", 60_000),
+        lb_ping_timeout_s=_float(environ, "WHISK_LB_PING_TIMEOUT_S", 10.0),
         runtimes_manifest=Path(environ.get("WHISK_RUNTIMES_MANIFEST") or DEFAULT_RUNTIMES_MANIFEST),
     )

@@ -245,6 +245,9 @@ class DockerFactory:
                 removed += 1
             except NotFound:
                 continue
+            except InternalError as exc:  # e.g. 409: its removal is already in progress
+                log.warning("could not remove an orphan", container=entry["Id"], error=exc.message)
+                continue
             for name in entry.get("Names") or ():
                 path = Path(self.settings.runtime_dir) / socket_dir_name(name.lstrip("/"))
                 shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,145 @@
+"""Invoking actions through the REST API of a running deployment, as a client does. The same
+suite runs against standalone and against controller + invokers over Kafka and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+
+from tests.deploy.conftest import CRASHING, ECHO, FAILING, SLEEPY, Caller
+from tests.harness import Stack
+
+
+async def test_blocking_invoke_returns_the_activation(caller: Caller) -> None:
+    await caller.action("echo", ECHO)
+    status, record = await caller.call("POST", "actions/echo", {"hi": 1}, blocking="true")
+    assert status == 200
+    response = record["response"]
+    assert (response["status"], response["success"], response["result"]) == (
+        "success",
+        True,
+        {"hi": 1},
+    )
+    assert any("stdout: echo {'hi': 1}" in line for line in record["logs"])
+    keys = [a["key"] for a in record["annotations"]]
+    assert {"path", "kind", "limits", "waitTime", "timeout"} <= set(keys)
+    status, result = await caller.call(
+        "POST", "actions/echo", {"hi": 2}, blocking="true", result="true"
+    )
+    assert (status, result) == (200, {"hi": 2})
+
+
+async def test_non_blocking_invoke_is_accepted_then_completes(caller: Caller) -> None:
+    await caller.action("echo", ECHO)
+    status, reply = await caller.call("POST", "actions/echo", {"n": 3})
+    assert status == 202
+    record = await caller.wait_record(reply["activationId"])
+    assert record["response"]["result"] == {"n": 3}
+
+
+async def test_pending_record_is_visible_while_the_action_runs(caller: Caller) -> None:
+    await caller.action("sleepy", SLEEPY, timeout=20_000)
+    status, reply = await caller.call("POST", "actions/sleepy", {"seconds": 3})
+    assert status == 202
+    status, record = await caller.call("GET", f"activations/{reply['activationId']}")
+    assert status == 200
+    assert record["response"]["status"] == "pending"
+    assert "end" not in record
+    final = await caller.wait_record(reply["activationId"])
+    assert final["response"]["result"] == {"slept": 3}
+
+
+async def test_blocking_wait_ending_first_answers_202_and_the_run_completes(caller: Caller) -> None:
+    await caller.action("sleepy", SLEEPY, timeout=20_000)
+    status, reply = await caller.call(
+        "POST", "actions/sleepy", {"seconds": 3}, blocking="true", timeout="500"
+    )
+    assert status == 202
+    assert set(reply) == {"activationId"}
+    final = await caller.wait_record(reply["activationId"])
+    assert final["response"]["success"] is True
+
+
+async def test_application_error_is_502_with_the_activation(caller: Caller) -> None:
+    await caller.action("failing", FAILING)
+    status, record = await caller.call("POST", "actions/failing", {"x": 1}, blocking="true")
+    assert status == 502
+    assert record["response"]["status"] == "application error"
+    assert record["response"]["result"] == {"error": "bad input: 1"}
+
+
+async def test_exception_is_a_developer_error_502(caller: Caller) -> None:
+    await caller.action("crashing", CRASHING)
+    status, record = await caller.call("POST", "actions/crashing", {}, blocking="true")
+    assert status == 502
+    assert record["response"]["status"] == "action developer error"
+    assert record["response"]["result"] == {"error": "boom"}
+
+
+async def test_timeout_is_a_developer_error_with_openwhisk_message(caller: Caller) -> None:
+    await caller.action("sleepy", SLEEPY, timeout=1_000)
+    status, record = await caller.call("POST", "actions/sleepy", {"seconds": 5}, blocking="true")
+    assert status == 502
+    assert record["response"]["result"] == {
+        "error": "The action exceeded its time limits of 1000 milliseconds."
+    }
+    assert {"key": "timeout", "value": True} in record["annotations"]
+
+
+async def test_invocations_per_minute_throttle_answers_429(
+    stack: Stack, session: aiohttp.ClientSession
+) -> None:
+    caller = Caller(session, stack.apihost, stack.new_namespace(invocationsPerMinute=2))
+    await caller.action("echo", ECHO)
+    for _ in range(2):
+        status, _ = await caller.call("POST", "actions/echo", {})
+        assert status == 202
+    status, reply = await caller.call("POST", "actions/echo", {})
+    assert status == 429
+    assert reply["error"] == "Too many requests in the last minute (count: 3, allowed: 2)."
+
+
+async def test_concurrent_invocations_throttle_answers_429(
+    stack: Stack, session: aiohttp.ClientSession
+) -> None:
+    caller = Caller(session, stack.apihost, stack.new_namespace(concurrentInvocations=1))
+    await caller.action("sleepy", SLEEPY, timeout=20_000)
+    status, first = await caller.call("POST", "actions/sleepy", {"seconds": 3})
+    assert status == 202
+    status, reply = await caller.call("POST", "actions/sleepy", {"seconds": 3})
+    assert status == 429
+    assert reply["error"] == "Too many concurrent requests in flight (count: 1, allowed: 1)."
+    await caller.wait_record(first["activationId"])
+    status, _ = await caller.call("POST", "actions/sleepy", {"seconds": 0})
+    assert status == 202
+
+
+async def test_sequence_chains_components_and_records_them(caller: Caller) -> None:
+    await caller.action("echo", ECHO)
+    await caller.action("add", "def main(a):\n    return {'n': a.get('n', 0) + 1}\n")
+    status, _ = await caller.call(
+        "PUT",
+        "actions/chain",
+        {"exec": {"kind": "sequence", "components": ["/_/add", "/_/add", "/_/echo"]}},
+    )
+    assert status == 200
+    status, record = await caller.call("POST", "actions/chain", {"n": 1}, blocking="true")
+    assert status == 200
+    assert record["response"]["result"] == {"n": 3}
+    assert len(record["logs"]) == 3
+    assert {"key": "kind", "value": "sequence"} in record["annotations"]
+    component = await caller.wait_record(record["logs"][0])
+    assert component["cause"] == record["activationId"]
+
+
+async def test_many_concurrent_blocking_invokes_all_complete(caller: Caller) -> None:
+    await caller.action("echo", ECHO)
+    results = await asyncio.gather(
+        *(
+            caller.call("POST", "actions/echo", {"i": i}, blocking="true", result="true")
+            for i in range(20)
+        )
+    )
+    assert sorted(r[1]["i"] for r in results) == list(range(20))
+    assert {r[0] for r in results} == {200}
