@@ -1,0 +1,132 @@
+"""The activation store's behaviour, run against every implementation (see conftest.store)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from whisk.store.ports import ActivationQuery, ActivationRecord, Store
+
+NS = "guest"
+
+
+def record(
+    n: int,
+    *,
+    name: str = "hello",
+    package: str | None = None,
+    namespace: str = NS,
+    start: int | None = None,
+    pending: bool = False,
+) -> ActivationRecord:
+    """Activation ``n`` starting at ``1000 * n`` (ids sort with n)."""
+    begin = 1_000 * n if start is None else start
+    return ActivationRecord(
+        activation_id=f"{n:032x}",
+        namespace=namespace,
+        name=name,
+        package=package,
+        start=begin,
+        end=0 if pending else begin + 5,
+        status_code=None if pending else 0,
+        doc={"activationId": f"{n:032x}", "response": {"result": {"n": n}}, "logs": []},
+    )
+
+
+def ids(records: list[ActivationRecord]) -> list[int]:
+    return [int(r.activation_id, 16) for r in records]
+
+
+async def test_activation_store_put_then_get_round_trips(store: Store) -> None:
+    stored = record(1, package="pkg")
+    await store.put_activation(stored)
+    assert await store.get_activation(NS, stored.activation_id) == stored
+
+
+async def test_activation_store_get_is_scoped_to_the_namespace(store: Store) -> None:
+    await store.put_activation(record(1))
+    assert await store.get_activation("someone-else", f"{1:032x}") is None
+    assert await store.get_activation(NS, f"{2:032x}") is None
+
+
+async def test_activation_store_pending_record_is_replaced_by_final(store: Store) -> None:
+    pending = record(1, pending=True)
+    await store.put_activation(pending)
+    assert await store.get_activation(NS, pending.activation_id) == pending
+
+    final = dataclasses.replace(
+        record(1), status_code=2, doc={"response": {"status": "action developer error"}}
+    )
+    await store.put_activation(final)
+
+    assert await store.get_activation(NS, final.activation_id) == final
+    assert await store.count_activations(ActivationQuery(NS)) == 1
+
+
+async def test_activation_store_lists_newest_start_first(store: Store) -> None:
+    for n in [3, 1, 4, 2]:
+        await store.put_activation(record(n))
+    listed = await store.list_activations(ActivationQuery(NS))
+    assert ids(listed) == [4, 3, 2, 1]
+    assert await store.count_activations(ActivationQuery(NS)) == 4
+
+
+async def test_activation_store_lists_per_namespace(store: Store) -> None:
+    await store.put_activation(record(1))
+    await store.put_activation(record(2, namespace="other"))
+    assert ids(await store.list_activations(ActivationQuery(NS))) == [1]
+    assert ids(await store.list_activations(ActivationQuery("other"))) == [2]
+    assert await store.count_activations(ActivationQuery("nobody")) == 0
+
+
+async def test_activation_store_filters_by_name_and_package(store: Store) -> None:
+    await store.put_activation(record(1, name="a"))
+    await store.put_activation(record(2, name="b"))
+    await store.put_activation(record(3, name="a", package="p"))
+    await store.put_activation(record(4, name="a"))
+    await store.put_activation(record(5, name="a", package="q"))
+
+    root_a = ActivationQuery(NS, name="a")
+    p_a = ActivationQuery(NS, name="a", package="p")
+    assert ids(await store.list_activations(root_a)) == [4, 1]
+    assert ids(await store.list_activations(p_a)) == [3]
+    assert ids(await store.list_activations(ActivationQuery(NS, name="b"))) == [2]
+    assert await store.count_activations(root_a) == 2
+    assert await store.count_activations(p_a) == 1
+    assert await store.count_activations(ActivationQuery(NS, name="zzz")) == 0
+
+
+async def test_activation_store_filters_by_inclusive_since_and_upto(store: Store) -> None:
+    for n in range(1, 7):
+        await store.put_activation(record(n))
+
+    window = ActivationQuery(NS, since=2_000, upto=4_000)
+    assert ids(await store.list_activations(window)) == [4, 3, 2]
+    assert ids(await store.list_activations(ActivationQuery(NS, since=5_000))) == [6, 5]
+    assert ids(await store.list_activations(ActivationQuery(NS, upto=1_999))) == [1]
+    assert await store.count_activations(window) == 3
+
+
+async def test_activation_store_skips_and_limits(store: Store) -> None:
+    for n in range(1, 11):
+        await store.put_activation(record(n))
+
+    page = await store.list_activations(ActivationQuery(NS, skip=2, limit=3))
+    assert ids(page) == [8, 7, 6]
+    assert ids(await store.list_activations(ActivationQuery(NS, skip=8))) == [2, 1]
+    assert await store.list_activations(ActivationQuery(NS, skip=10)) == []
+    # count ignores skip and limit
+    assert await store.count_activations(ActivationQuery(NS, skip=2, limit=3)) == 10
+
+
+async def test_activation_store_orders_equal_starts_by_id(store: Store) -> None:
+    for n in [2, 3, 1]:
+        await store.put_activation(record(n, start=5_000))
+    assert ids(await store.list_activations(ActivationQuery(NS))) == [3, 2, 1]
+
+
+async def test_activation_store_combines_all_filters(store: Store) -> None:
+    for n in range(1, 9):
+        await store.put_activation(record(n, name="a" if n % 2 else "b"))
+    query = ActivationQuery(NS, name="a", since=2_000, upto=7_000, skip=1, limit=2)
+    assert ids(await store.list_activations(query)) == [5, 3]
+    assert await store.count_activations(query) == 3
