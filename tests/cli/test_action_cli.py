@@ -225,9 +225,7 @@ def test_action_invoke_blocking_prints_the_sorted_activation(
     assert activation["response"]["result"] == {"greeting": "hello Bo"}
 
 
-def test_action_invoke_result_prints_only_the_result(
-    wsk: Wsk, unique: str, tmp_path: Path
-) -> None:
+def test_action_invoke_result_prints_only_the_result(wsk: Wsk, unique: str, tmp_path: Path) -> None:
     wsk("action", "create", unique, _file(tmp_path, "hello.py", HELLO))
     result = wsk("action", "invoke", unique, "-r", "-p", "name", "Cy")
     if result.exit_code == 247:
