@@ -212,15 +212,21 @@ def delete(ctx: click.Context, name: str) -> None:
         try:
             run_feed(s, feed, "DELETE", qn, {})
         except ApiError as exc:
-            exc.context = f"Unable to delete trigger '{qn.name}': {exc.context}"
-            exc.hint = exc.hint or (
-                "The trigger is kept so that its feed registration is not orphaned; retry when "
-                "the feed action can run."
-            )
-            raise
+            if exc.status != 404:  # 404: the feed action is gone, nothing to unregister from
+                _explain_kept(exc, qn)
+                raise
     with calling(f"delete trigger '{qn.name}'", "delete", "trigger"):
         s.client.request("DELETE", _path(qn))
     ok(f"deleted trigger {qn.name}")
+
+
+def _explain_kept(exc: ApiError, qn: QualifiedName) -> None:
+    exc.context = f"Unable to delete trigger '{qn.name}': {exc.context}"
+    kept = (
+        "The trigger is kept so that its feed registration is not orphaned; retry when the "
+        "feed action can run."
+    )
+    exc.hint = f"{exc.hint} {kept}" if exc.hint else kept
 
 
 @trigger.command("list")

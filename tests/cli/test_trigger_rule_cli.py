@@ -156,3 +156,17 @@ def test_rule_create_with_missing_trigger_exits_144(wsk: Wsk, unique: str, tmp_p
         r"exist\. \(code \w+\)",
         result.stderr.splitlines()[0],
     )
+
+
+def test_trigger_delete_with_a_vanished_feed_still_deletes(wsk: Wsk, unique: str) -> None:
+    created = wsk("trigger", "create", unique, "-a", "feed", f"/_/{unique}-gone")
+    assert created.exit_code == 0, created.output
+    result = wsk("trigger", "delete", unique)
+    if result.exit_code == 247:  # feeds cannot run yet: the trigger is kept, and we say so
+        first, hint = result.stderr.splitlines()
+        assert first.startswith(f"error: Unable to delete trigger '{unique}': Unable to configure")
+        assert hint.endswith("retry when the feed action can run.")
+        assert wsk("trigger", "get", unique).exit_code == 0
+        return
+    assert (result.exit_code, result.stdout) == (0, f"ok: deleted trigger {unique}\n")
+    assert wsk("trigger", "get", unique).exit_code == 148
