@@ -15,25 +15,17 @@ by this class. Semantics match ``whisk.store.memory.MemoryStore`` (see its docst
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager, nullcontext
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager, nullcontext
 from typing import Any
 
 import structlog
-from sqlalchemy import ColumnElement, Row, Select, delete, event, func, select, update
+from sqlalchemy import Row, Select, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from whisk.errors import (
-    AlreadyExists,
-    ConcurrentModification,
-    InternalError,
-    NotFound,
-    Unavailable,
-    WhiskError,
-    WrongCollection,
-)
+from whisk.errors import AlreadyExists, ConcurrentModification, NotFound, WrongCollection
 from whisk.store.clock import WriteStamps
 from whisk.store.ports import (
     ActivationQuery,
@@ -46,11 +38,11 @@ from whisk.store.ports import (
     StoredEntity,
     Write,
 )
+from whisk.store.sql import rows as mapping
+from whisk.store.sql.engine import make_engine, translated
 from whisk.store.sql.tables import activations, entities, identities
 
 log = structlog.get_logger(__name__)
-
-SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 class _KeyTaken(AlreadyExists):
@@ -64,13 +56,12 @@ class _KeyTaken(AlreadyExists):
 
 class SqlStore:
     def __init__(self, url: str, *, stamps: WriteStamps | None = None) -> None:
-        self._engine: AsyncEngine = create_async_engine(url)
+        self._engine: AsyncEngine = make_engine(url)
         self._stamps = stamps or WriteStamps()
         self._sqlite = self._engine.dialect.name == "sqlite"
         self._writer = self._engine
         self._write_lock: asyncio.Lock | None = None
         if self._sqlite:
-            _configure_sqlite(self._engine)
             self._writer = self._engine.execution_options(sqlite_begin="IMMEDIATE")
             self._write_lock = asyncio.Lock()
 
@@ -83,13 +74,13 @@ class SqlStore:
 
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[AsyncConnection]:
-        with _translated():
+        with translated():
             async with self._engine.connect() as conn:
                 yield conn
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
-        with _translated():
+        with translated():
             async with self._write_lock or nullcontext(), self._writer.begin() as conn:
                 yield conn
 
@@ -97,8 +88,8 @@ class SqlStore:
 
     async def get(self, key: EntityKey) -> StoredEntity | None:
         async with self._read() as conn:
-            row = (await conn.execute(_by_key(key))).first()
-        return None if row is None else _entity(row)
+            row = (await conn.execute(mapping.by_key(key))).first()
+        return None if row is None else mapping.entity(row)
 
     async def put(self, write: Put) -> StoredEntity:
         return (await self.commit([write]))[0]
@@ -120,10 +111,10 @@ class SqlStore:
             raise AlreadyExists() from taken
 
     async def _apply(self, conn: AsyncConnection, write: Write) -> StoredEntity:
-        key = _normal(write.key)
+        key = mapping.normal(write.key)
         if isinstance(write, Put) and write.expected_revision is not None:
             return await self._update(conn, key, write)
-        current = (await conn.execute(_by_key(key))).first()
+        current = (await conn.execute(mapping.by_key(key))).first()
         if isinstance(write, Delete):
             return await self._delete(conn, key, current, write.expected_revision)
         return await self._create(conn, key, current, write)
@@ -137,7 +128,7 @@ class SqlStore:
             raise AlreadyExists()
         stored = StoredEntity(write.collection, key, write.doc, 1, self._stamps.next())
         try:
-            await conn.execute(entities.insert().values(**_entity_row(stored)))
+            await conn.execute(entities.insert().values(**mapping.entity_row(stored)))
         except IntegrityError as exc:
             raise _KeyTaken(key, write.collection) from exc
         return stored
@@ -158,7 +149,7 @@ class SqlStore:
         )
         if result.rowcount == 1:
             return stored
-        holder = (await conn.execute(_by_key(key))).first()
+        holder = (await conn.execute(mapping.by_key(key))).first()
         if holder is not None and holder.collection != write.collection:
             raise WrongCollection()
         raise ConcurrentModification()
@@ -181,7 +172,7 @@ class SqlStore:
         )
         if result.rowcount != 1:
             raise ConcurrentModification()
-        return _entity(current)
+        return mapping.entity(current)
 
     async def list(
         self,
@@ -195,14 +186,14 @@ class SqlStore:
     ) -> list[StoredEntity]:
         query = (
             select(entities)
-            .where(*_entity_filter(namespace, collection, package, all_packages))
+            .where(*mapping.entity_filter(namespace, collection, package, all_packages))
             .order_by(entities.c.updated.desc(), entities.c.id.desc())
             .offset(skip)
             .limit(limit)
         )
         async with self._read() as conn:
             rows = (await conn.execute(query)).all()
-        return [_entity(row) for row in rows]
+        return [mapping.entity(row) for row in rows]
 
     async def count(
         self,
@@ -213,7 +204,7 @@ class SqlStore:
         all_packages: bool = False,
     ) -> int:
         query = select(func.count()).where(
-            *_entity_filter(namespace, collection, package, all_packages)
+            *mapping.entity_filter(namespace, collection, package, all_packages)
         )
         async with self._read() as conn:
             return int((await conn.execute(query)).scalar_one())
@@ -248,22 +239,22 @@ class SqlStore:
         )
         async with self._read() as conn:
             row = (await conn.execute(query)).first()
-        return None if row is None else _activation(row)
+        return None if row is None else mapping.activation(row)
 
     async def list_activations(self, query: ActivationQuery) -> list[ActivationRecord]:
         statement = (
             select(activations)
-            .where(*_activation_filter(query))
+            .where(*mapping.activation_filter(query))
             .order_by(activations.c.start.desc(), activations.c.activation_id.desc())
             .offset(query.skip)
             .limit(query.limit)
         )
         async with self._read() as conn:
             rows = (await conn.execute(statement)).all()
-        return [_activation(row) for row in rows]
+        return [mapping.activation(row) for row in rows]
 
     async def count_activations(self, query: ActivationQuery) -> int:
-        statement = select(func.count()).where(*_activation_filter(query))
+        statement = select(func.count()).where(*mapping.activation_filter(query))
         async with self._read() as conn:
             return int((await conn.execute(statement)).scalar_one())
 
@@ -272,7 +263,7 @@ class SqlStore:
     async def create_identity(self, identity: Identity) -> None:
         try:
             async with self._write() as conn:
-                await conn.execute(identities.insert().values(**_identity_row(identity)))
+                await conn.execute(identities.insert().values(**mapping.identity_row(identity)))
         except IntegrityError as exc:
             raise AlreadyExists(
                 f"namespace {identity.namespace} or its uuid is already in use"
@@ -289,7 +280,7 @@ class SqlStore:
     async def _one_identity(self, query: Select[Any]) -> Identity | None:
         async with self._read() as conn:
             row = (await conn.execute(query)).first()
-        return None if row is None else _identity(row)
+        return None if row is None else mapping.identity(row)
 
     async def list_identities(self, subject: str | None = None) -> list[Identity]:
         query = select(identities).order_by(identities.c.namespace)
@@ -297,7 +288,7 @@ class SqlStore:
             query = query.where(identities.c.subject == subject)
         async with self._read() as conn:
             rows = (await conn.execute(query)).all()
-        return [_identity(row) for row in rows]
+        return [mapping.identity(row) for row in rows]
 
     async def delete_identity(self, namespace: str) -> None:
         async with self._write() as conn:
@@ -308,7 +299,7 @@ class SqlStore:
             raise NotFound(f"namespace {namespace} does not exist")
 
     async def update_identity(self, identity: Identity) -> None:
-        row = _identity_row(identity)
+        row = mapping.identity_row(identity)
         del row["namespace"], row["subject"]
         try:
             async with self._write() as conn:
@@ -321,133 +312,3 @@ class SqlStore:
             raise AlreadyExists(f"uuid {identity.uuid} is already in use") from exc
         if result.rowcount != 1:
             raise NotFound(f"namespace {identity.namespace} does not exist")
-
-
-# -- SQLite set-up ------------------------------------------------------------------------
-
-
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    """WAL, a busy timeout, and our own BEGIN (pysqlite's implicit one defers too much)."""
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
-
-
-# -- error translation --------------------------------------------------------------------
-
-
-@contextmanager
-def _translated() -> Iterator[None]:
-    try:
-        yield
-    except WhiskError:
-        raise
-    except IntegrityError:
-        raise  # the caller knows which conflict it means
-    except (OperationalError, InterfaceError, OSError, TimeoutError) as exc:
-        log.warning("store unavailable", error=str(exc))
-        raise Unavailable() from exc
-    except DBAPIError as exc:
-        log.error("store failure", error=str(exc))
-        raise InternalError(f"store failure: {exc.__class__.__name__}") from exc
-
-
-# -- rows ---------------------------------------------------------------------------------
-
-
-def _normal(key: EntityKey) -> EntityKey:
-    return key if key.package else EntityKey(key.namespace, key.name, None)
-
-
-def _by_key(key: EntityKey) -> Select[Any]:
-    return select(entities).where(entities.c.id == _normal(key).path)
-
-
-def _entity_filter(
-    namespace: str, collection: Collection, package: str | None, all_packages: bool
-) -> list[ColumnElement[bool]]:
-    clauses = [entities.c.namespace == namespace, entities.c.collection == collection.value]
-    if not all_packages:
-        clauses.append(entities.c.package == (package or ""))
-    return clauses
-
-
-def _entity_row(stored: StoredEntity) -> dict[str, Any]:
-    return {
-        "id": stored.key.path,
-        "namespace": stored.key.namespace,
-        "package": stored.key.package or "",
-        "name": stored.key.name,
-        "collection": stored.collection.value,
-        "doc": stored.doc,
-        "revision": stored.revision,
-        "updated": stored.updated,
-    }
-
-
-def _entity(row: Row[Any]) -> StoredEntity:
-    return StoredEntity(
-        collection=Collection(row.collection),
-        key=EntityKey(row.namespace, row.name, row.package or None),
-        doc=row.doc,
-        revision=row.revision,
-        updated=row.updated,
-    )
-
-
-def _activation_filter(query: ActivationQuery) -> list[ColumnElement[bool]]:
-    clauses = [activations.c.namespace == query.namespace]
-    if query.name is not None:
-        clauses.append(activations.c.name == query.name)
-        clauses.append(activations.c.package == (query.package or ""))
-    if query.since is not None:
-        clauses.append(activations.c.start >= query.since)
-    if query.upto is not None:
-        clauses.append(activations.c.start <= query.upto)
-    return clauses
-
-
-def _activation(row: Row[Any]) -> ActivationRecord:
-    return ActivationRecord(
-        activation_id=row.activation_id,
-        namespace=row.namespace,
-        name=row.name,
-        package=row.package or None,
-        start=row.start,
-        end=row.end,
-        status_code=row.status_code,
-        doc=row.doc,
-    )
-
-
-def _identity_row(identity: Identity) -> dict[str, Any]:
-    return {
-        "namespace": identity.namespace,
-        "subject": identity.subject,
-        "uuid": identity.uuid,
-        "key_hash": identity.key_hash,
-        "blocked": identity.blocked,
-        "limits": identity.limits,
-    }
-
-
-def _identity(row: Row[Any]) -> Identity:
-    return Identity(
-        subject=row.subject,
-        namespace=row.namespace,
-        uuid=row.uuid,
-        key_hash=row.key_hash,
-        blocked=bool(row.blocked),
-        limits=dict(row.limits),
-    )
