@@ -59,23 +59,61 @@ def standalone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Standalone]
             cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=1) as r:
-                    if r.read() == b"pong" and (state / ".wskprops").exists():
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"standalone did not start:\n{log_path.read_text()}", pytrace=False)
-            time.sleep(0.2)
+        _wait_for_ping(proc, port, log_path)
+        for _ in range(100):  # the key file is written before the API listens; be patient
+            if (state / ".wskprops").exists():
+                break
+            time.sleep(0.1)
         props = dict(
             line.split("=", 1)
             for line in (state / ".wskprops").read_text().splitlines()
             if "=" in line
         )
         yield Standalone(props["APIHOST"], port, props["AUTH"], db_url, home)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _wait_for_ping(proc: subprocess.Popen[bytes], port: int, log_path: Path) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=1) as r:
+                if r.read() == b"pong":
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"the server did not start:\n{log_path.read_text()}", pytrace=False)
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def controller_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Standalone]:
+    """A controller with no invoker behind it (``whisk-controller`` on the in-process bus):
+    every invocation is refused with OpenWhisk's 503, whatever standalone can do."""
+    home = tmp_path_factory.mktemp("controller-home")
+    port = free_port()
+    db_url = f"sqlite+aiosqlite:///{home / 'whisk.db'}"
+    env = {**os.environ, "HOME": str(home), "WHISK_DB_URL": db_url}
+    created = subprocess.run(
+        [sys.executable, "-m", "cli.main", "admin", "user", "create", "guest"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    auth = created.stdout.strip().splitlines()[-1]
+    log_path = home / "controller.log"
+    with open(log_path, "wb") as log_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "controller.main", "--port", str(port)],
+            cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        _wait_for_ping(proc, port, log_path)
+        yield Standalone(f"http://localhost:{port}", port, auth, db_url, home)
     finally:
         proc.terminate()
         try:
@@ -118,6 +156,18 @@ def wsk(standalone: Standalone, bare_wsk: Wsk) -> Wsk:
                       standalone.auth)  # fmt: skip
     assert result.exit_code == 0, result.output
     return bare_wsk
+
+
+@pytest.fixture
+def wsk_no_invoker(controller_only: Standalone, tmp_path: Path) -> Wsk:
+    """A CLI configured for the controller that has no invoker."""
+    home = tmp_path / "home-no-invoker"
+    home.mkdir()
+    cli = Wsk(home)
+    result = cli("property", "set", "--apihost", controller_only.apihost, "--auth",
+                 controller_only.auth)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return cli
 
 
 @pytest.fixture
