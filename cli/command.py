@@ -39,24 +39,25 @@ def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> None:
         ctx.meta.setdefault(FLAGS_KEY, {})[param.name] = value
 
 
-def connection_params() -> list[click.Parameter]:
+def _connection_specs() -> list[tuple[list[str], dict[str, Any]]]:
     common: dict[str, Any] = {"expose_value": False, "callback": _remember}
     return [
-        click.Option(["--apihost"], metavar="HOST", help="Whisk API host.", **common),
-        click.Option(
-            ["-u", "--auth"], metavar="KEY", help="Authorization key (uuid:key).", **common
-        ),
-        click.Option(["-i", "--insecure"], is_flag=True, help="Skip TLS verification.", **common),
-        click.Option(
-            ["-d", "--debug"], is_flag=True, help="Print HTTP requests and responses.", **common
-        ),
-    ]
+        (["--apihost"], {"metavar": "HOST", "help": "Whisk API host.", **common}),
+        (["-u", "--auth"], {"metavar": "KEY", "help": "Authorization key (uuid:key).", **common}),
+        (["-i", "--insecure"], {"is_flag": True, "help": "Skip TLS verification.", **common}),
+        (["-d", "--debug"], {"is_flag": True, "help": "Print HTTP requests and responses.",
+                             **common}),
+    ]  # fmt: skip
+
+
+def connection_params() -> list[click.Parameter]:
+    return [click.Option(decls, **kwargs) for decls, kwargs in _connection_specs()]
 
 
 def connection_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Add the connection flags to a group (their values land in ``ctx.meta``)."""
-    for param in reversed(connection_params()):
-        click.decorators._param_memo(f, param)  # type: ignore[attr-defined]
+    for decls, kwargs in reversed(_connection_specs()):
+        f = click.option(*decls, **kwargs)(f)
     return f
 
 
