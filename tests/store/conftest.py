@@ -1,9 +1,9 @@
 """Fixtures for the store behaviour suite: one ``store`` per implementation.
 
 PostgreSQL is the real thing: ``WHISK_TEST_PG_URL`` if set, else the cluster that
-``scripts/postgres.sh`` starts (once per session). When neither works the postgres cases skip,
-except under ``CI=true`` where they fail. Each postgres test starts from empty tables: the
-schema is rebuilt once per session (downgrade base, upgrade head) and truncated per test.
+``scripts/postgres.sh`` starts (``postgres_url`` in tests/conftest.py). When neither works the
+postgres cases skip, except under ``CI=true`` where they fail. This session migrates a database
+of its own (so suites sharing the server do not collide) and truncates it before each test.
 """
 
 from __future__ import annotations
@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import subprocess
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
+import asyncpg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from whisk.store.memory import MemoryStore
 from whisk.store.ports import Store
@@ -25,14 +27,13 @@ from whisk.store.sql import migrate
 from whisk.store.sql.store import SqlStore
 from whisk.store.sql.tables import metadata
 
-REPO = Path(__file__).resolve().parents[2]
-POSTGRES_SCRIPT = REPO / "scripts" / "postgres.sh"
+T = TypeVar("T")
 
 
-def in_thread(fn: Callable[[], None]) -> None:
-    """Alembic runs its own event loop; keep it off any loop running here."""
+def in_thread(fn: Callable[[], T]) -> T:
+    """Alembic (and asyncio.run) start their own event loop; keep them off any running here."""
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(fn).result()
+        return pool.submit(fn).result()
 
 
 def unavailable(reason: str) -> None:
@@ -42,32 +43,50 @@ def unavailable(reason: str) -> None:
     pytest.skip(f"PostgreSQL unavailable: {reason}")
 
 
-@pytest.fixture(scope="session")
-def pg_server_url() -> str:
-    """A PostgreSQL server URL (its schema untouched)."""
-    url = os.environ.get("WHISK_TEST_PG_URL")
-    if url:
-        return url
+def _admin_dsn(server_url: str) -> str:
+    return make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def create_database(server_url: str, name: str) -> str:
+    """A new empty database on the server of ``server_url``; returns its URL."""
+    admin = await asyncpg.connect(_admin_dsn(server_url))
     try:
-        done = subprocess.run(
-            [str(POSTGRES_SCRIPT)], capture_output=True, text=True, timeout=600, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        unavailable(f"{POSTGRES_SCRIPT} did not run: {exc}")
-    if done.returncode != 0 or not done.stdout.strip():
-        unavailable(f"{POSTGRES_SCRIPT} exited {done.returncode}:\n{done.stderr[-3000:]}")
-    return done.stdout.strip().splitlines()[-1]
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_database(server_url: str, name: str) -> None:
+    admin = await asyncpg.connect(_admin_dsn(server_url))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
 
 
 @pytest.fixture(scope="session")
-def pg_url(pg_server_url: str) -> str:
-    """The PostgreSQL URL with a freshly migrated schema (once per session)."""
+def pg_server_url(postgres_url: str) -> str:
+    """A PostgreSQL server (tests/conftest.py: WHISK_TEST_PG_URL or scripts/postgres.sh)."""
+    return postgres_url
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_server_url: str) -> Iterator[str]:
+    """A database of this session's own, migrated to head, dropped at the end.
+
+    Other suites may use the server's ``whisk`` database at the same time; ours is private.
+    """
+    name = f"whisk_store_tests_{os.getpid()}"
     try:
-        in_thread(lambda: migrate.downgrade(pg_server_url, "base"))
-        in_thread(lambda: migrate.upgrade(pg_server_url, "head"))
-    except Exception as exc:  # the server answered the script but not us
-        unavailable(f"cannot migrate {pg_server_url}: {exc!r}")
-    return pg_server_url
+        url = in_thread(lambda: asyncio.run(create_database(pg_server_url, name)))
+        in_thread(lambda: migrate.upgrade(url))
+    except Exception as exc:  # the script said ready, but we cannot use the server
+        unavailable(f"cannot prepare a database on {pg_server_url}: {exc!r}")
+        raise
+    yield url
+    in_thread(lambda: asyncio.run(drop_database(pg_server_url, name)))
 
 
 @pytest.fixture(scope="session")

@@ -11,10 +11,10 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.store.conftest import in_thread
+from tests.store.conftest import create_database, drop_database, in_thread
 from whisk.store import default_db_url, open_store
 from whisk.store.memory import MemoryStore
 from whisk.store.ports import Collection, EntityKey, Put
@@ -58,18 +58,9 @@ async def check_upgrade_then_downgrade(url: str) -> None:
 @pytest.fixture
 async def fresh_pg_database(pg_server_url: str) -> AsyncIterator[str]:
     """An empty database of its own on the test server, dropped afterwards."""
-    import asyncpg
-
-    server = make_url(pg_server_url)
     name = f"whisk_migrations_{uuid.uuid4().hex[:12]}"
-    dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    admin = await asyncpg.connect(dsn)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    yield await create_database(pg_server_url, name)
+    await drop_database(pg_server_url, name)
 
 
 async def test_migrations_upgrade_and_downgrade_on_sqlite(tmp_path: Path) -> None:
