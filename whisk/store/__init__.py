@@ -26,7 +26,11 @@ def default_db_url(environ: Mapping[str, str]) -> str:
 
 
 async def open_store(url: str, *, migrate: bool = True) -> Store:
-    """A ready store for ``url``; SQL databases are first brought to the latest schema."""
+    """A ready store for ``url``; SQL databases are first brought to the latest schema.
+
+    Use ``memory://`` for a throwaway store: ``sqlite+aiosqlite:///:memory:`` gives each pooled
+    connection (and the migration) a database of its own.
+    """
     if url == MEMORY_URL or url.startswith("memory:"):
         from whisk.store.memory import MemoryStore
 

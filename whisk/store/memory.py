@@ -226,10 +226,12 @@ def _apply(
             )
         revision = 1
     else:
-        if current is None or current.revision != write.expected_revision:
+        if current is None:
             raise ConcurrentModification()
         if current.collection != write.collection:
             raise WrongCollection()
+        if current.revision != write.expected_revision:
+            raise ConcurrentModification()
         revision = current.revision + 1
     stored = StoredEntity(
         collection=write.collection,

@@ -16,11 +16,13 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from whisk.errors import InternalError, Unavailable, WhiskError
+from whisk.errors import ConcurrentModification, InternalError, Unavailable, WhiskError
 
 log = structlog.get_logger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# PostgreSQL serialization failure and deadlock: the transaction lost to a concurrent one.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -61,5 +63,13 @@ def translated() -> Iterator[None]:
         log.warning("store unavailable", error=str(exc))
         raise Unavailable() from exc
     except DBAPIError as exc:
+        if _sqlstate(exc) in RETRYABLE_SQLSTATES:
+            log.info("store conflict", sqlstate=_sqlstate(exc))
+            raise ConcurrentModification() from exc
         log.error("store failure", error=str(exc))
         raise InternalError(f"store failure: {exc.__class__.__name__}") from exc
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    orig = exc.orig
+    return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
