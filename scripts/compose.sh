@@ -43,7 +43,8 @@ say() { echo "[compose] $*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 
 ensure_engine() {
-    bash "${root}/scripts/docker-engine.sh" >&2 || die "no Docker engine"
+    # 8>&-: a dockerd started here must not hold this script's lock.
+    bash "${root}/scripts/docker-engine.sh" >&2 8>&- || die "no Docker engine"
 }
 
 # Debian's docker-compose 1.29 (installed when missing), or the v2 plugin when present.
@@ -95,7 +96,7 @@ prepare_kafka_context() {
     libs="$(echo "${out}" | tail -n 1 | sed -n 's/.* \(in\|into\) \(\/.*\)$/\2/p')"
     if [[ -z "${libs}" || ! -f "${libs}/.complete" ]]; then
         libs="$(ls -dt "${WHISK_CACHE_DIR:-$HOME/.cache/whisk}"/kafka/libs-*-r* 2>/dev/null \
-            | while read -r d; do [[ -f "$d/.complete" ]] && echo "$d"; done | head -n 1)"
+            | while read -r d; do [[ -f "$d/.complete" ]] && echo "$d"; done | head -n 1 || true)"
     fi
     [[ -n "${libs}" ]] || die "cannot find the Kafka jars fetched by scripts/kafka.sh"
     say "kafka build context: jars from ${libs}"
@@ -252,9 +253,15 @@ smoke() {
     say "smoke passed"
 }
 
+# One up/down at a time on this machine (they share the build contexts under deploy/).
+lock() {
+    exec 8>"${TMPDIR:-/tmp}/whisk-compose.lock"
+    flock 8
+}
+
 case "${1:-}" in
-    up) up ;;
-    down) down ;;
+    up) lock; up ;;
+    down) lock; down ;;
     smoke) smoke ;;
     ps) ensure_compose; "${compose[@]}" ps ;;
     logs) ensure_compose; shift; "${compose[@]}" logs --tail 200 "$@" ;;
