@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from controller.firing import TriggerFirer
 from controller.invocation import InvocationService
 from controller.sequences import SequenceRunner
 from whisk.config import Settings
@@ -22,6 +23,7 @@ class Controller:
     manifest: RuntimeManifest
     invocations: InvocationService | None = None  # None: no invocation path (503)
     sequences: SequenceRunner | None = None
+    firer: TriggerFirer | None = None  # None: no invocation path (503)
     invoker_health: Callable[[], dict[str, str]] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 

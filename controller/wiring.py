@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import structlog
 
 from controller.context import Controller
+from controller.firing import TriggerFirer
 from controller.invocation import InvocationConfig, InvocationService
 from controller.loadbalancer.acks import ActivationEntry
 from controller.loadbalancer.balancer import BalancerConfig, LoadBalancer
@@ -28,8 +29,10 @@ class AssembledController:
     controller: Controller
     balancer: LoadBalancer
     sequences: SequenceRunner
+    firer: TriggerFirer
 
     async def close(self) -> None:
+        await self.firer.close()
         await self.sequences.close()
         await self.balancer.close()
 
@@ -42,6 +45,7 @@ async def assemble_controller(
     throttles: ThrottleCounter | None = None,
 ) -> AssembledController:
     controller_id = str(settings.controller_id)
+    counter = throttles or MemoryThrottleCounter()
     invocations: InvocationService | None = None
 
     async def forced(entry: ActivationEntry) -> None:
@@ -65,18 +69,20 @@ async def assemble_controller(
     invocations = InvocationService(
         store=store,
         scheduler=balancer,
-        throttles=throttles or MemoryThrottleCounter(),
+        throttles=counter,
         config=InvocationConfig(
             controller_id=controller_id, max_blocking_wait_ms=settings.max_blocking_wait_ms
         ),
     )
     sequences = SequenceRunner(store, invocations)
+    firer = TriggerFirer(store, invocations, counter, sequences)
     ctl = Controller(
         settings=settings,
         store=store,
         manifest=settings.load_manifest(),
         invocations=invocations,
         sequences=sequences,
+        firer=firer,
         invoker_health=balancer.invoker_health,
     )
-    return AssembledController(ctl, balancer, sequences)
+    return AssembledController(ctl, balancer, sequences, firer)

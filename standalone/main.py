@@ -136,7 +136,8 @@ def standalone(port: int, host: str, state_dir: Path | None) -> None:
     state_dir = (state_dir or Path.home() / ".whisk").expanduser().resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
     environ = dict(os.environ)
-    environ.setdefault("WHISK_DB_URL", f"sqlite+aiosqlite:///{state_dir / 'whisk.db'}")
+    if not environ.get("WHISK_DB_URL"):
+        environ["WHISK_DB_URL"] = f"sqlite+aiosqlite:///{state_dir / 'whisk.db'}"
     environ.setdefault("WHISK_LOG_FORMAT", "console")
     settings = load_settings(environ).with_changes(port=port, host=host)
     # containers of another standalone on this host (another state dir) are not our orphans

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from controller.api.actions import request_api_key
 from controller.api.auth import require_own
-from controller.api.http import controller, identity, json_response, read_json
+from controller.api.http import (
+    controller,
+    identity,
+    json_response,
+    read_json,
+    read_json_sized,
+    tid,
+)
 from controller.api.query import parse_bool, parse_page
 from controller.entities import existing_for_put, key_of, load, save
+from controller.invocation import check_payload
 from whisk.entities.names import FullyQualifiedName
 from whisk.entities.trigger import Trigger
 from whisk.errors import Unavailable
@@ -60,11 +69,20 @@ async def delete_trigger(request: web.Request) -> web.Response:
 async def fire_trigger(request: web.Request) -> web.StreamResponse:
     ctl, who = controller(request), await identity(request)
     fqn = _fqn(request, require_own(who, request.match_info["ns"]))
-    if ctl.fire is None:
+    if ctl.firer is None:
         raise Unavailable(
             "Trigger fire is not available: this controller has no invocation path configured."
         )
-    return await ctl.fire(request, ctl, who, fqn)  # type: ignore[no-any-return]
+    limits = ctl.limits_for(who)
+    body, size = await read_json_sized(request)
+    payload = check_payload(body, limits.max_payload_bytes, size)
+    trigger = (await load(ctl.store, Collection.TRIGGERS, fqn)).entity
+    activation_id = await ctl.firer.fire(
+        who, limits, trigger, payload, tid=tid(request), api_key=request_api_key(request)
+    )
+    if activation_id is None:
+        return web.Response(status=204)
+    return json_response({"activationId": activation_id}, 202)
 
 
 def add_routes(app: web.Application) -> None:

@@ -4,6 +4,8 @@ suite runs against standalone and against controller + invokers over Kafka and P
 from __future__ import annotations
 
 import asyncio
+import json
+from typing import Any
 
 import aiohttp
 
@@ -143,3 +145,36 @@ async def test_many_concurrent_blocking_invokes_all_complete(caller: Caller) -> 
     )
     assert sorted(r[1]["i"] for r in results) == list(range(20))
     assert {r[0] for r in results} == {200}
+
+
+async def test_trigger_fire_runs_active_rules_and_records_them(caller: Caller) -> None:
+    await caller.action("echo", ECHO)
+    status, _ = await caller.call(
+        "PUT", "triggers/tick", {"parameters": [{"key": "a", "value": 1}]}
+    )
+    assert status == 200
+    status, _ = await caller.call(
+        "PUT", "rules/onTick", {"trigger": "/_/tick", "action": "/_/echo"}
+    )
+    assert status == 200
+    status, reply = await caller.call("POST", "triggers/tick", {"b": 2})
+    assert status == 202
+    trigger_id = reply["activationId"]
+
+    async def rule_line() -> dict[str, Any]:
+        for _ in range(100):
+            _, record = await caller.call("GET", f"activations/{trigger_id}")
+            if record["logs"]:
+                return json.loads(record["logs"][0])  # type: ignore[no-any-return]
+            await asyncio.sleep(0.1)
+        raise AssertionError("the trigger's record never listed its rule activation")
+
+    line = await rule_line()
+    assert line["rule"].endswith("/onTick") and line["success"] is True
+    fired = await caller.wait_record(line["activationId"])
+    assert fired["cause"] == trigger_id
+    assert fired["response"]["result"] == {"a": 1, "b": 2}
+    status, _ = await caller.call("POST", "rules/onTick", {"status": "inactive"})
+    assert status == 200
+    status, _ = await caller.call("POST", "triggers/tick", {})
+    assert status == 204
