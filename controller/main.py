@@ -12,6 +12,7 @@ import structlog
 from aiohttp import web
 
 from controller.app import build_app
+from controller.throttle import ThrottleCounter
 from controller.wiring import AssembledController, assemble_controller
 from whisk.bus import open_bus
 from whisk.bus.ports import Bus
@@ -33,9 +34,11 @@ class RunningController:
         await self.assembled.close()
 
 
-async def start_controller(settings: Settings, store: Store, bus: Bus) -> RunningController:
+async def start_controller(
+    settings: Settings, store: Store, bus: Bus, *, throttles: ThrottleCounter | None = None
+) -> RunningController:
     """Assemble the controller on ``store`` and ``bus`` and start listening."""
-    assembled = await assemble_controller(settings, store, bus)
+    assembled = await assemble_controller(settings, store, bus, throttles=throttles)
     runner = web.AppRunner(build_app(assembled.controller), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)

@@ -19,6 +19,7 @@ from controller.sequences import SequenceRunner
 from controller.throttle import MemoryThrottleCounter, ThrottleCounter
 from whisk.bus.ports import Bus
 from whisk.config import Settings
+from whisk.store import shared_throttle_counter
 from whisk.store.ports import Store
 
 log = structlog.get_logger(__name__)
@@ -45,7 +46,9 @@ async def assemble_controller(
     throttles: ThrottleCounter | None = None,
 ) -> AssembledController:
     controller_id = str(settings.controller_id)
-    counter = throttles or MemoryThrottleCounter()
+    counter: ThrottleCounter = (
+        throttles or shared_throttle_counter(store) or MemoryThrottleCounter()  # type: ignore[assignment]
+    )
     invocations: InvocationService | None = None
 
     async def forced(entry: ActivationEntry) -> None:

@@ -18,6 +18,7 @@ import structlog
 
 from cli.admin import create_identity
 from controller.main import RunningController, start_controller
+from controller.throttle import MemoryThrottleCounter
 from invoker.main import InvokerSettings, build_invoker_service, load_invoker_settings
 from invoker.service import InvokerService
 from standalone.wskprops import read_wskprops, write_wskprops
@@ -97,7 +98,8 @@ async def run_standalone(
             invoker_settings.with_changes(api_host=invoker_settings.api_host or apihost), bus, store
         )
         await service.start()
-        running = await start_controller(settings, store, bus)
+        # one controller: throttle counts in process, not in SQLite
+        running = await start_controller(settings, store, bus, throttles=MemoryThrottleCounter())
         # the invoker's first health ping makes it schedulable (about a second)
         await running.assembled.balancer.wait_until(lambda lb: lb.healthy_count() > 0, 10)
         written = write_credentials(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -40,6 +41,7 @@ class Stack:
     db_url: str
     env: dict[str, str]
     home: Path
+    apihosts: list[str] = field(default_factory=list)  # every controller (distributed)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     logs: dict[str, Path] = field(default_factory=dict)
 
@@ -85,6 +87,24 @@ class Stack:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        self.remove_containers()
+
+    def remove_containers(self) -> None:
+        """Containers a killed invoker of this stack left behind (a live one removes its own)."""
+        prefix = self.env.get("WHISK_KAFKA_TOPIC_PREFIX")
+        if not prefix or shutil.which("docker") is None:
+            return
+        for name in self.procs:
+            if name.startswith("invoker"):
+                label = f"whisk.invoker={prefix}-{name}"
+                ids = subprocess.run(
+                    ["docker", "ps", "-aq", "--filter", f"label={label}"],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                ).stdout.split()
+                if ids:
+                    subprocess.run(["docker", "rm", "-f", *ids], capture_output=True, check=False)
 
 
 def _spawn(stack: Stack, name: str, cmd: list[str], env: dict[str, str]) -> None:
@@ -168,7 +188,12 @@ async def _create_database(pg_url: str, name: str) -> str:
 
 
 def start_distributed(
-    home: Path, pg_url: str, kafka: str, invokers: int = 2, extra_env: dict[str, str] | None = None
+    home: Path,
+    pg_url: str,
+    kafka: str,
+    invokers: int = 2,
+    controllers: int = 1,
+    extra_env: dict[str, str] | None = None,
 ) -> Stack:
     db_url = asyncio.run(_create_database(pg_url, f"whisk_{uuid.uuid4().hex[:10]}"))
     port = free_port()
@@ -180,8 +205,13 @@ def start_distributed(
         **(extra_env or {}),
     }
     stack = Stack("distributed", f"http://127.0.0.1:{port}", db_url, env, home)
-    _spawn(stack, "controller0", [PY, "-m", "controller.main", "--port", str(port)], env)
-    _wait_ready(stack, "controller0", lambda: _get(f"{stack.apihost}/ping") == b"pong")
+    for c in range(controllers):
+        c_port = port if c == 0 else free_port()
+        c_env = {**env, "WHISK_CONTROLLER_ID": str(c), "WHISK_CONTROLLERS": str(controllers)}
+        _spawn(stack, f"controller{c}", [PY, "-m", "controller.main", "--port", str(c_port)], c_env)
+        host = f"http://127.0.0.1:{c_port}"
+        stack.apihosts.append(host)
+        _wait_ready(stack, f"controller{c}", lambda h=host: _get(f"{h}/ping") == b"pong")
     for n in range(invokers):
         inv_env = {
             **env,
@@ -190,10 +220,11 @@ def start_distributed(
             "WHISK_API_HOST": stack.apihost,
         }
         _spawn(stack, f"invoker{n}", [PY, "-m", "invoker.main"], inv_env)
+    for host in stack.apihosts:
 
-    def all_up() -> bool:
-        health = json.loads(_get(f"{stack.apihost}/invokers"))
-        return sum(1 for v in health.values() if v == "up") == invokers
+        def all_up(h: str = host) -> bool:
+            health = json.loads(_get(f"{h}/invokers"))
+            return sum(1 for v in health.values() if v == "up") == invokers
 
-    _wait_ready(stack, "controller0", all_up)
+        _wait_ready(stack, "controller0", all_up)
     return stack

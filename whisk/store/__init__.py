@@ -45,4 +45,16 @@ async def open_store(url: str, *, migrate: bool = True) -> Store:
     return SqlStore(url)
 
 
-__all__ = ["DB_URL_ENV", "MEMORY_URL", "default_db_url", "open_store"]
+def shared_throttle_counter(store: Store) -> object | None:
+    """Throttle counts kept in the store's database (so all controllers share them), or None
+    for the in-memory store (the caller counts in process)."""
+    from whisk.store.sql.store import SqlStore
+
+    if isinstance(store, SqlStore):
+        from whisk.store.sql.throttle import SqlThrottleCounter
+
+        return SqlThrottleCounter(store)
+    return None
+
+
+__all__ = ["DB_URL_ENV", "MEMORY_URL", "default_db_url", "open_store", "shared_throttle_counter"]

@@ -78,6 +78,11 @@ class SqlStore:
             async with self._engine.connect() as conn:
                 yield conn
 
+    def transaction(self) -> Any:
+        """A write transaction (``async with store.transaction() as conn``) for adapters that
+        keep their own tables in this database (throttle counts)."""
+        return self._write()
+
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
         with translated():

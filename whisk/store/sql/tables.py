@@ -76,3 +76,22 @@ identities = Table(
     Column("blocked", Boolean, nullable=False, server_default=false()),
     Column("limits", json_type(), nullable=False),
 )
+
+# Throttle counts shared by every controller (see controller/throttle.py): one row per
+# namespace and calendar minute, and one row per activation in flight.
+throttle_windows = Table(
+    "throttle_windows",
+    metadata,
+    Column("key", String(300), primary_key=True),
+    Column("window_ms", BigInteger, primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+
+inflight = Table(
+    "inflight",
+    metadata,
+    Column("activation_id", String(32), primary_key=True),
+    Column("namespace", String(256), nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+    Index(None, "namespace", "expires_ms"),
+)

@@ -1,0 +1,102 @@
+"""What only the distributed deployment has: two controllers sharing throttles, two invokers
+sharing load, and an invoker killed mid-run (real Kafka, PostgreSQL and Docker)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Iterator
+
+import aiohttp
+import pytest
+
+from tests.deploy.conftest import ECHO, SLEEPY, Caller, build_stack
+from tests.harness import Stack
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+
+@pytest.fixture(scope="module")
+def cluster(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    running = build_stack(
+        request, "distributed", tmp_path_factory.mktemp("cluster"), controllers=2, invokers=2
+    )
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def accepted_by(stack: Stack, activation_id: str) -> str | None:
+    """Which invoker took the activation, from the invokers' own logs."""
+    for name in ("invoker0", "invoker1"):
+        for line in stack.log_text(name).splitlines():
+            if activation_id in line and '"activation accepted"' in line:
+                return name
+    return None
+
+
+async def test_throttle_counts_across_controllers(
+    cluster: Stack, session: aiohttp.ClientSession
+) -> None:
+    key = cluster.new_namespace(invocationsPerMinute=3)
+    first = Caller(session, cluster.apihosts[0], key)
+    second = Caller(session, cluster.apihosts[1], key)
+    await first.action("echo", ECHO)
+    statuses = [
+        (await first.call("POST", "actions/echo", {}))[0],
+        (await second.call("POST", "actions/echo", {}))[0],
+        (await first.call("POST", "actions/echo", {}))[0],
+    ]
+    assert statuses == [202, 202, 202]
+    status, reply = await second.call("POST", "actions/echo", {})
+    assert status == 429
+    assert reply["error"] == "Too many requests in the last minute (count: 4, allowed: 3)."
+
+
+async def test_two_invokers_share_the_load(cluster: Stack, session: aiohttp.ClientSession) -> None:
+    caller = Caller(session, cluster.apihost, cluster.new_namespace())
+    names = [f"echo{i}" for i in range(8)]
+    for name in names:
+        await caller.action(name, ECHO)
+    replies = await asyncio.gather(
+        *(caller.call("POST", f"actions/{n}", {}, blocking="true") for n in names)
+    )
+    assert {status for status, _ in replies} == {200}
+    takers = {accepted_by(cluster, record["activationId"]) for _, record in replies}
+    assert takers == {"invoker0", "invoker1"}
+
+
+async def test_invoker_killed_mid_run_fails_its_activation_and_work_moves_on(
+    cluster: Stack, session: aiohttp.ClientSession
+) -> None:
+    caller = Caller(session, cluster.apihost, cluster.new_namespace())
+    await caller.action("sleepy", SLEEPY, timeout=8_000)
+    status, reply = await caller.call("POST", "actions/sleepy", {"seconds": 6})
+    assert status == 202
+    aid = reply["activationId"]
+    deadline = time.monotonic() + 30
+    victim = None
+    while victim is None and time.monotonic() < deadline:
+        victim = accepted_by(cluster, aid)
+        await asyncio.sleep(0.1)
+    assert victim is not None, "no invoker took the activation"
+    cluster.kill(victim)
+
+    record = await caller.wait_record(aid, within_s=60)
+    assert record["response"]["status"] == "whisk internal error"
+
+    async def health() -> dict[str, str]:
+        async with session.get(f"{cluster.apihost}/invokers") as resp:
+            return json.loads(await resp.text())  # type: ignore[no-any-return]
+
+    while (await health())[victim] != "down":
+        assert time.monotonic() < deadline + 30, await health()
+        await asyncio.sleep(0.2)
+    await caller.action("echo", ECHO)
+    for i in range(4):
+        status, result = await caller.call("POST", "actions/echo", {"i": i}, blocking="true")
+        assert status == 200, result
