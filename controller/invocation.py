@@ -71,6 +71,7 @@ class InvocationConfig:
     controller_id: str = "0"
     max_blocking_wait_ms: int = 60_000  # OpenWhisk's cap; may be raised for long jobs
     blocking_margin_ms: int = 5_000  # added to the action's time limit for the wait
+    publish_timeout_ms: int = 10_000  # a bus that does not take the message within this: 503
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,13 +228,24 @@ class InvocationService:
             extra=extra,
         )
         try:
-            ack = await self._scheduler.publish(
-                message,
-                namespace=identity.namespace,
-                action=str(action.fqn),
-                memory_mb=action.limits.memory,
-                timeout_ms=action.limits.timeout,
+            ack = await asyncio.wait_for(
+                self._scheduler.publish(
+                    message,
+                    namespace=identity.namespace,
+                    action=str(action.fqn),
+                    memory_mb=action.limits.memory,
+                    timeout_ms=action.limits.timeout,
+                ),
+                self._config.publish_timeout_ms / 1000,
             )
+        except TimeoutError:
+            await self._throttles.release(aid)
+            failed = pending.completed(
+                whisk_error("The activation could not be scheduled: the bus did not accept it."),
+                self._clock_ms(),
+            )
+            await self._store.put_activation(record_of(failed, package))
+            raise Unavailable() from None
         except WhiskError as exc:
             await self._throttles.release(aid)
             failed = pending.completed(
