@@ -30,8 +30,10 @@ class RunningController:
     assembled: AssembledController
 
     async def stop(self) -> None:
-        await self.runner.cleanup()
+        """Stop taking work; callers still waiting get a clean 503 (not a dropped connection),
+        then the listener closes."""
         await self.assembled.close()
+        await self.runner.cleanup()
 
 
 async def start_controller(

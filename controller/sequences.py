@@ -129,6 +129,15 @@ class SequenceRunner:
         totals = {"duration": 0, "memory": 0}
         try:
             response = await self._chain(run, resolved, pending, params, ids, totals)
+        except asyncio.CancelledError:
+            # the controller is stopping: the record must not stay pending
+            stopped = pending.completed(
+                whisk_error("The controller stopped before the sequence finished."),
+                self._clock_ms(),
+                logs=ids,
+            )
+            await asyncio.shield(self._store.put_activation(record_of(stopped, _package(resolved))))
+            raise
         except WhiskError as exc:
             response = whisk_error(f"Sequence failed: {exc.message}")
         except Exception:

@@ -44,6 +44,7 @@ class Stack:
     apihosts: list[str] = field(default_factory=list)  # every controller (distributed)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     logs: dict[str, Path] = field(default_factory=dict)
+    commands: dict[str, tuple[list[str], dict[str, str]]] = field(default_factory=dict)
 
     def admin(self, *args: str) -> str:
         """Run ``whisk admin ...`` against this stack's database; returns stdout."""
@@ -72,6 +73,17 @@ class Stack:
 
     def log_text(self, name: str) -> str:
         return self.logs[name].read_text(errors="replace")
+
+    def terminate(self, name: str) -> int:
+        """SIGTERM, as an operator's restart does; returns the exit code."""
+        proc = self.procs[name]
+        proc.terminate()
+        return proc.wait(timeout=60)
+
+    def restart(self, name: str, ready_url: str) -> None:
+        cmd, env = self.commands[name]
+        _spawn(self, name, cmd, env)
+        _wait_ready(self, name, lambda: _get(ready_url) == b"pong")
 
     def kill(self, name: str) -> None:
         proc = self.procs[name]
@@ -109,7 +121,8 @@ class Stack:
 
 def _spawn(stack: Stack, name: str, cmd: list[str], env: dict[str, str]) -> None:
     log_path = stack.home / f"{name}.log"
-    with open(log_path, "wb") as log_file:
+    stack.commands[name] = (cmd, env)
+    with open(log_path, "ab") as log_file:
         stack.procs[name] = subprocess.Popen(
             cmd, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT
         )

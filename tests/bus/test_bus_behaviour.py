@@ -174,9 +174,7 @@ async def test_bus_poll_respects_max_records(bus: Bus, topic: str, group: str) -
     assert [r.value for b in batches for r in b] == values(10)
 
 
-async def test_bus_poll_refuses_a_max_records_below_one(
-    bus: Bus, topic: str, group: str
-) -> None:
+async def test_bus_poll_refuses_a_max_records_below_one(bus: Bus, topic: str, group: str) -> None:
     consumer = await bus.consumer(topic, group)
     with pytest.raises(InvalidArgument):
         await consumer.poll(0)

@@ -25,9 +25,7 @@ async def test_kafka_bus_creates_topics_with_retention_and_size_limit(
     await admin.start()
     try:
         assert topic in await admin.list_topics()
-        [response] = await admin.describe_configs(
-            [ConfigResource(ConfigResourceType.TOPIC, topic)]
-        )
+        [response] = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
     finally:
         await admin.close()
     configs = {entry[0]: entry[1] for entry in response.resources[0][4]}

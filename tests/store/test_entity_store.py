@@ -190,9 +190,7 @@ async def test_entity_store_commit_with_a_failing_write_applies_none(store: Stor
     kept = await store.put(put("kept", v=1))
 
     with pytest.raises(AlreadyExists):
-        await store.commit(
-            [put("fresh"), put("kept", revision=1, v=2), put("taken")]
-        )
+        await store.commit([put("fresh"), put("kept", revision=1, v=2), put("taken")])
 
     assert await store.get(EntityKey(NS, "fresh")) is None
     assert await store.get(EntityKey(NS, "kept")) == kept

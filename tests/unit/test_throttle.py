@@ -26,9 +26,7 @@ def test_concurrency_exceeded_counts_those_already_in_flight() -> None:
     assert concurrency_exceeded(29, 30) is None
     refused = concurrency_exceeded(30, 30)
     assert refused is not None
-    assert refused.message == (
-        "Too many concurrent requests in flight (count: 30, allowed: 30)."
-    )
+    assert refused.message == ("Too many concurrent requests in flight (count: 30, allowed: 30).")
 
 
 async def test_memory_counter_windows_reset_each_minute() -> None:
