@@ -20,12 +20,7 @@ from typing import Any, Protocol
 import structlog
 
 from controller.resolve import ResolvedAction
-from controller.throttle import (
-    ThrottleCounter,
-    concurrency_exceeded,
-    rate_exceeded,
-    window_of,
-)
+from controller.throttle import ThrottleCounter, concurrency_exceeded, rate_exceeded
 from whisk.entities.action import Action
 from whisk.entities.activation import Activation, ActivationId, annotation, whisk_error
 from whisk.entities.exec import SequenceExec
@@ -143,15 +138,23 @@ class InvocationService:
         self._clock_ms = clock_ms
         self._controller = ControllerInstanceId(config.controller_id)
 
-    async def admit(self, identity: Identity, limits: NamespaceLimits) -> None:
-        """Rate first, then concurrency, as OpenWhisk checks them (429 on either)."""
+    async def admit(
+        self,
+        identity: Identity,
+        limits: NamespaceLimits,
+        activation_id: str | None = None,
+        expires_ms: int = 0,
+    ) -> None:
+        """Rate first, then concurrency, as OpenWhisk checks them (429 on either). Admitted
+        with an ``activation_id``, that activation counts as in flight until released."""
         now = self._clock_ms()
-        count = await self._throttles.hit(f"invoke:{identity.namespace}", window_of(now))
-        refused = rate_exceeded(count, limits.invocations_per_minute)
+        admission = await self._throttles.admit(identity.namespace, activation_id, now, expires_ms)
+        refused = rate_exceeded(admission.rate_count, limits.invocations_per_minute)
         if refused is None:
-            in_flight = await self._throttles.in_flight(identity.namespace, now)
-            refused = concurrency_exceeded(in_flight, limits.concurrent_invocations)
+            refused = concurrency_exceeded(admission.in_flight, limits.concurrent_invocations)
         if refused is not None:
+            if activation_id is not None:
+                await self._throttles.release(activation_id)
             raise refused
 
     async def invoke(
@@ -180,11 +183,14 @@ class InvocationService:
                 f"The kind '{action.exec.kind}' is not allowed in this namespace."
             )
         content = merged_payload(resolved, payload)
-        if throttle:
-            await self.admit(identity, limits)
         accepted = self._clock_ms()
         activation_id = ActivationId.new()
         aid = str(activation_id)
+        expires = accepted + 2 * max(action.limits.timeout, 60_000) + 60_000
+        if throttle:
+            await self.admit(identity, limits, aid, expires)
+        else:
+            await self._throttles.acquire(identity.namespace, aid, expires)
         passed = _passed_annotations(resolved, extra_annotations)
         notes = [
             annotation("path", f"{action.fqn.path}/{action.fqn.name}"),
@@ -203,9 +209,11 @@ class InvocationService:
             cause=ActivationId(cause) if cause else None,
         )
         package = _package_segment(resolved)
-        await self._store.put_activation(record_of(pending, package))
-        expires = accepted + 2 * max(action.limits.timeout, 60_000) + 60_000
-        await self._throttles.acquire(identity.namespace, aid, expires)
+        try:
+            await self._store.put_activation(record_of(pending, package))
+        except BaseException:
+            await self._throttles.release(aid)
+            raise
         extra: dict[str, Any] = {"wait_start_ms": accepted, "annotations": passed}
         if api_key is not None and action.annotations.is_truthy("provide-api-key"):
             extra["api_key"] = api_key

@@ -8,17 +8,18 @@ hold across all controllers rather than per controller as in OpenWhisk.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
-
 from whisk.errors import Throttled
+from whisk.throttling import MINUTE_MS, Admission, ThrottleCounter, window_of
 
-MINUTE_MS = 60_000
-
-
-def window_of(now_ms: int) -> int:
-    """The start (epoch ms) of the calendar minute holding ``now_ms``."""
-    return now_ms - now_ms % MINUTE_MS
+__all__ = [
+    "MINUTE_MS",
+    "Admission",
+    "MemoryThrottleCounter",
+    "ThrottleCounter",
+    "concurrency_exceeded",
+    "rate_exceeded",
+    "window_of",
+]
 
 
 def rate_exceeded(count: int, allowed: int) -> Throttled | None:
@@ -39,34 +40,13 @@ def concurrency_exceeded(in_flight: int, allowed: int) -> Throttled | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class Admission:
-    rate_count: int
-    in_flight: int
-
-
-class ThrottleCounter(Protocol):
-    async def hit(self, key: str, window_ms: int) -> int:
-        """Count one event for ``key`` in the minute starting at ``window_ms``; returns the
-        window's total including this one."""
-        ...
-
-    async def acquire(self, namespace: str, activation_id: str, expires_ms: int) -> int:
-        """Record an activation in flight; returns how many were in flight before it."""
-        ...
-
-    async def release(self, activation_id: str) -> None: ...
-
-    async def in_flight(self, namespace: str, now_ms: int) -> int: ...
-
-
 class MemoryThrottleCounter:
     """The in-process counter for a single controller (standalone)."""
 
     def __init__(self) -> None:
         self._windows: dict[str, tuple[int, int]] = {}
-        self._flights: dict[str, tuple[str, int]] = {}
-        self._per_ns: dict[str, int] = {}
+        self._flights: dict[str, dict[str, int]] = {}  # namespace -> activation id -> expiry
+        self._owner: dict[str, str] = {}  # activation id -> namespace
 
     async def hit(self, key: str, window_ms: int) -> int:
         start, count = self._windows.get(key, (window_ms, 0))
@@ -74,20 +54,31 @@ class MemoryThrottleCounter:
         self._windows[key] = (window_ms, count)
         return count
 
+    async def admit(
+        self, namespace: str, activation_id: str | None, now_ms: int, expires_ms: int
+    ) -> Admission:
+        count = await self.hit(f"invoke:{namespace}", window_of(now_ms))
+        in_flight = await self.in_flight(namespace, now_ms)
+        if activation_id is not None:
+            await self.acquire(namespace, activation_id, expires_ms)
+        return Admission(count, in_flight)
+
     async def acquire(self, namespace: str, activation_id: str, expires_ms: int) -> int:
-        before = self._per_ns.get(namespace, 0)
-        if activation_id not in self._flights:
-            self._flights[activation_id] = (namespace, expires_ms)
-            self._per_ns[namespace] = before + 1
+        flights = self._flights.setdefault(namespace, {})
+        before = len(flights) - (1 if activation_id in flights else 0)
+        flights[activation_id] = expires_ms
+        self._owner[activation_id] = namespace
         return before
 
     async def release(self, activation_id: str) -> None:
-        entry = self._flights.pop(activation_id, None)
-        if entry is not None:
-            self._per_ns[entry[0]] -= 1
+        namespace = self._owner.pop(activation_id, None)
+        if namespace is not None:
+            self._flights.get(namespace, {}).pop(activation_id, None)
 
     async def in_flight(self, namespace: str, now_ms: int) -> int:
-        expired = [a for a, (ns, exp) in self._flights.items() if ns == namespace and exp < now_ms]
-        for activation_id in expired:
+        flights = self._flights.get(namespace)
+        if not flights:
+            return 0
+        for activation_id in [a for a, exp in flights.items() if exp < now_ms]:
             await self.release(activation_id)
-        return self._per_ns.get(namespace, 0)
+        return len(flights)

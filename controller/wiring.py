@@ -20,6 +20,8 @@ from controller.throttle import MemoryThrottleCounter, ThrottleCounter
 from whisk.bus.ports import Bus
 from whisk.config import Settings
 from whisk.store import shared_throttle_counter
+from whisk.store.cache import CachingStore
+from whisk.store.memory import MemoryStore
 from whisk.store.ports import Store
 
 log = structlog.get_logger(__name__)
@@ -46,6 +48,8 @@ async def assemble_controller(
     throttles: ThrottleCounter | None = None,
 ) -> AssembledController:
     controller_id = str(settings.controller_id)
+    if settings.entity_cache_seconds > 0 and not isinstance(store, MemoryStore):
+        store = CachingStore(store, settings.entity_cache_seconds)  # type: ignore[assignment]
     counter: ThrottleCounter = (
         throttles or shared_throttle_counter(store) or MemoryThrottleCounter()  # type: ignore[assignment]
     )

@@ -42,6 +42,7 @@ class Settings:
     runtimes_manifest: Path = DEFAULT_RUNTIMES_MANIFEST
     identity_cache_seconds: float = 5.0
     max_blocking_wait_ms: int = 60_000  # raise it so long jobs need not poll (beyond OpenWhisk)
+    entity_cache_seconds: float = 2.0  # controller entity reads; 0 turns the cache off
     kafka_topic_prefix: str = ""  # lets several stacks share one Kafka cluster
     controllers: int = 1  # controllers sharing the invokers (their capacity is divided)
     lb_timeout_factor: float = 2.0  # forced completion after max(timeout, floor) * factor + addon
@@ -121,6 +122,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         max_code_bytes=_int(environ, "WHISK_LIMIT_CODE_BYTES", 48 * MB),
         max_blocking_wait_ms=_int(environ, "WHISK_MAX_BLOCKING_WAIT_MS", 60_000),
         identity_cache_seconds=_float(environ, "WHISK_IDENTITY_CACHE_SECONDS", 5.0),
+        entity_cache_seconds=_float(environ, "WHISK_ENTITY_CACHE_SECONDS", 2.0),
         kafka_topic_prefix=environ.get("WHISK_KAFKA_TOPIC_PREFIX", ""),
         controllers=_int(environ, "WHISK_CONTROLLERS", 1),
         lb_timeout_factor=_float(environ, "WHISK_LB_TIMEOUT_FACTOR", 2.0),

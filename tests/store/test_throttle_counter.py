@@ -46,3 +46,14 @@ async def test_two_controllers_share_one_count(store: Store) -> None:
     second = shared_throttle_counter(store) or first
     await first.hit("invoke:a", 0)
     assert await second.hit("invoke:a", 0) == 2  # type: ignore[attr-defined]
+
+
+async def test_admit_counts_rate_and_flights_in_one_step(store: Store) -> None:
+    counter = counter_for(store)
+    first = await counter.admit("a", "1" * 32, now_ms=1_000, expires_ms=90_000)
+    second = await counter.admit("a", "2" * 32, now_ms=2_000, expires_ms=90_000)
+    assert (first.rate_count, first.in_flight) == (1, 0)
+    assert (second.rate_count, second.in_flight) == (2, 1)
+    peek = await counter.admit("a", None, now_ms=3_000, expires_ms=0)
+    assert (peek.rate_count, peek.in_flight) == (3, 2)
+    assert await counter.in_flight("a", now_ms=3_000) == 2

@@ -40,7 +40,7 @@ async def test_memory_counter_tracks_flights_and_expiry() -> None:
     counter = MemoryThrottleCounter()
     assert await counter.acquire("ns", "a", expires_ms=1_000) == 0
     assert await counter.acquire("ns", "b", expires_ms=5_000) == 1
-    assert await counter.acquire("ns", "b", expires_ms=5_000) == 2  # same id counted once
+    assert await counter.acquire("ns", "b", expires_ms=5_000) == 1  # counted once, others: 1
     assert await counter.in_flight("ns", now_ms=500) == 2
     await counter.release("a")
     assert await counter.in_flight("ns", now_ms=500) == 1

@@ -48,8 +48,11 @@ async def open_store(url: str, *, migrate: bool = True) -> Store:
 def shared_throttle_counter(store: Store) -> object | None:
     """Throttle counts kept in the store's database (so all controllers share them), or None
     for the in-memory store (the caller counts in process)."""
+    from whisk.store.cache import CachingStore
     from whisk.store.sql.store import SqlStore
 
+    if isinstance(store, CachingStore):
+        store = store.inner
     if isinstance(store, SqlStore):
         from whisk.store.sql.throttle import SqlThrottleCounter
 

@@ -221,9 +221,7 @@ def _apply(
         return _detached(current)
     if write.expected_revision is None:
         if current is not None:
-            raise AlreadyExists() if current.collection == write.collection else (
-                WrongCollection()
-            )
+            raise AlreadyExists() if current.collection == write.collection else (WrongCollection())
         revision = 1
     else:
         if current is None:

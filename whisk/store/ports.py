@@ -42,8 +42,10 @@ class EntityKey:
 
     @property
     def path(self) -> str:
-        return f"{self.namespace}/{self.package}/{self.name}" if self.package else (
-            f"{self.namespace}/{self.name}"
+        return (
+            f"{self.namespace}/{self.package}/{self.name}"
+            if self.package
+            else (f"{self.namespace}/{self.name}")
         )
 
 

@@ -1,20 +1,12 @@
-"""The SQLAlchemy engine for the store: SQLite tuned for concurrent use, driver errors translated.
-
-SQLite gets WAL, a busy timeout and our own ``BEGIN`` (``BEGIN IMMEDIATE`` on connections whose
-execution options say ``sqlite_begin="IMMEDIATE"``), so writers queue for the lock instead of
-failing half-way through a transaction.
-"""
+"""Driver errors translated into Whisk's, and SQLite's lock settings (see runner.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import structlog
-from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from whisk.errors import ConcurrentModification, InternalError, Unavailable, WhiskError
 
@@ -23,31 +15,6 @@ log = structlog.get_logger(__name__)
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # PostgreSQL serialization failure and deadlock: the transaction lost to a concurrent one.
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
-
-
-def make_engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(url)
-    if engine.dialect.name == "sqlite":
-        configure_sqlite(engine)
-    return engine
-
-
-def configure_sqlite(engine: AsyncEngine) -> None:
-    """WAL, a busy timeout, and our own BEGIN (pysqlite's implicit one defers too much)."""
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 @contextmanager

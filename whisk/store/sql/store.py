@@ -1,12 +1,12 @@
-"""``SqlStore``: the store port on SQLAlchemy asyncio (SQLite by aiosqlite, PostgreSQL by asyncpg).
+"""``SqlStore``: the store port on SQLAlchemy (SQLite on its own threads, PostgreSQL by asyncpg).
 
 - Updates are ``UPDATE ... WHERE id = :id AND revision = :rev``; a zero row count means the
   revision moved (or the row went away), so two writers from the same revision never both win.
 - ``commit`` runs every write in one transaction: any failure rolls all of them back.
 - Unique-key violations become ``AlreadyExists`` (or ``WrongCollection``); lost connections and
   lock timeouts become ``Unavailable``; anything else from the driver ``InternalError``.
-- SQLite: WAL, a busy timeout, and ``BEGIN IMMEDIATE`` for write transactions (taken in turn
-  behind an in-process lock), so concurrent writers wait rather than fail.
+- Each operation is one synchronous function over a ``Connection``, run in one hop by
+  ``runner.py`` (SQLite: dedicated threads; PostgreSQL: asyncpg with ``run_sync``).
 
 The schema lives in ``tables.py`` and is created by Alembic (``whisk.store.sql.migrate``), never
 by this class. Semantics match ``whisk.store.memory.MemoryStore`` (see its docstring).
@@ -14,16 +14,14 @@ by this class. Semantics match ``whisk.store.memory.MemoryStore`` (see its docst
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager, nullcontext
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
-from sqlalchemy import Row, Select, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Row, Select, bindparam, delete, func, select, text, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from whisk.errors import AlreadyExists, ConcurrentModification, NotFound, WrongCollection
 from whisk.store.clock import WriteStamps
@@ -39,8 +37,8 @@ from whisk.store.ports import (
     Write,
 )
 from whisk.store.sql import rows as mapping
-from whisk.store.sql.engine import make_engine, translated
-from whisk.store.sql.tables import activations, entities, identities
+from whisk.store.sql.runner import AsyncRunner, Runner, Work, make_runner
+from whisk.store.sql.tables import activations, entities, identities, json_type
 
 log = structlog.get_logger(__name__)
 
@@ -56,45 +54,55 @@ class _KeyTaken(AlreadyExists):
 
 class SqlStore:
     def __init__(self, url: str, *, stamps: WriteStamps | None = None) -> None:
-        self._engine: AsyncEngine = make_engine(url)
+        self._runner: Runner = make_runner(url)
         self._stamps = stamps or WriteStamps()
-        self._sqlite = self._engine.dialect.name == "sqlite"
-        self._writer = self._engine
-        self._write_lock: asyncio.Lock | None = None
-        if self._sqlite:
-            self._writer = self._engine.execution_options(sqlite_begin="IMMEDIATE")
-            self._write_lock = asyncio.Lock()
+        # plain text, built once: SQLAlchemy does not cache ON CONFLICT constructs, and this
+        # upsert runs twice per activation (identical in SQLite and PostgreSQL)
+        self._activation_upsert = text(
+            'INSERT INTO activations (activation_id, namespace, name, package, start, "end", '
+            "status_code, doc) VALUES (:activation_id, :namespace, :name, :package, :start, "
+            ":end, :status_code, :doc) ON CONFLICT (activation_id) DO UPDATE SET "
+            "namespace = excluded.namespace, name = excluded.name, package = excluded.package, "
+            'start = excluded.start, "end" = excluded."end", status_code = excluded.status_code, '
+            "doc = excluded.doc"
+        ).bindparams(bindparam("doc", type_=json_type()))
+
+    @property
+    def dialect(self) -> str:
+        return self._runner.dialect
 
     @property
     def engine(self) -> AsyncEngine:
-        return self._engine
+        """The asyncio engine (PostgreSQL only; tests truncate tables through it)."""
+        if not isinstance(self._runner, AsyncRunner):
+            raise TypeError("SQLite stores run on their own threads; there is no async engine")
+        return self._runner.engine
 
     async def close(self) -> None:
-        await self._engine.dispose()
+        await self._runner.close()
 
-    @asynccontextmanager
-    async def _read(self) -> AsyncIterator[AsyncConnection]:
-        with translated():
-            async with self._engine.connect() as conn:
-                yield conn
+    async def transaction(self, work: Work[Any]) -> Any:
+        """Run ``work(conn)`` in one write transaction (for adapters that keep their own tables
+        in this database, such as the throttle counts)."""
+        return await self._runner.write(work)
 
-    def transaction(self) -> Any:
-        """A write transaction (``async with store.transaction() as conn``) for adapters that
-        keep their own tables in this database (throttle counts)."""
-        return self._write()
+    async def write_one(self, work: Work[Any]) -> Any:
+        """Run a single-statement ``work(conn)`` outside a transaction (atomic by itself)."""
+        return await self._runner.write_one(work)
 
-    @asynccontextmanager
-    async def _write(self) -> AsyncIterator[AsyncConnection]:
-        with translated():
-            async with self._write_lock or nullcontext(), self._writer.begin() as conn:
-                yield conn
+    async def read(self, work: Work[Any]) -> Any:
+        return await self._runner.read(work)
 
     # -- entities -------------------------------------------------------------------------
 
     async def get(self, key: EntityKey) -> StoredEntity | None:
-        async with self._read() as conn:
-            row = (await conn.execute(mapping.by_key(key))).first()
-        return None if row is None else mapping.entity(row)
+        query = mapping.by_key(mapping.normal(key))
+
+        def work(conn: Connection) -> StoredEntity | None:
+            row = conn.execute(query).first()
+            return None if row is None else mapping.entity(row)
+
+        return await self._runner.read(work)
 
     async def put(self, write: Put) -> StoredEntity:
         return (await self.commit([write]))[0]
@@ -106,8 +114,9 @@ class SqlStore:
         if not writes:
             return []
         try:
-            async with self._write() as conn:
-                return [await self._apply(conn, write) for write in writes]
+            return await self._runner.write(
+                lambda conn: [self._apply(conn, write) for write in writes]
+            )
         except _KeyTaken as taken:
             # The transaction is gone; look at who holds the key now.
             holder = await self.get(taken.key)
@@ -115,17 +124,17 @@ class SqlStore:
                 raise WrongCollection() from taken
             raise AlreadyExists() from taken
 
-    async def _apply(self, conn: AsyncConnection, write: Write) -> StoredEntity:
+    def _apply(self, conn: Connection, write: Write) -> StoredEntity:
         key = mapping.normal(write.key)
         if isinstance(write, Put) and write.expected_revision is not None:
-            return await self._update(conn, key, write)
-        current = (await conn.execute(mapping.by_key(key))).first()
+            return self._update(conn, key, write)
+        current = conn.execute(mapping.by_key(key)).first()
         if isinstance(write, Delete):
-            return await self._delete(conn, key, current, write.expected_revision)
-        return await self._create(conn, key, current, write)
+            return self._delete(conn, key, current, write.expected_revision)
+        return self._create(conn, key, current, write)
 
-    async def _create(
-        self, conn: AsyncConnection, key: EntityKey, current: Row[Any] | None, write: Put
+    def _create(
+        self, conn: Connection, key: EntityKey, current: Row[Any] | None, write: Put
     ) -> StoredEntity:
         if current is not None:
             if current.collection != write.collection:
@@ -133,17 +142,17 @@ class SqlStore:
             raise AlreadyExists()
         stored = StoredEntity(write.collection, key, write.doc, 1, self._stamps.next())
         try:
-            await conn.execute(entities.insert().values(**mapping.entity_row(stored)))
+            conn.execute(entities.insert().values(**mapping.entity_row(stored)))
         except IntegrityError as exc:
             raise _KeyTaken(key, write.collection) from exc
         return stored
 
-    async def _update(self, conn: AsyncConnection, key: EntityKey, write: Put) -> StoredEntity:
+    def _update(self, conn: Connection, key: EntityKey, write: Put) -> StoredEntity:
         assert write.expected_revision is not None
         stored = StoredEntity(
             write.collection, key, write.doc, write.expected_revision + 1, self._stamps.next()
         )
-        result = await conn.execute(
+        result = conn.execute(
             update(entities)
             .where(
                 entities.c.id == key.path,
@@ -154,14 +163,14 @@ class SqlStore:
         )
         if result.rowcount == 1:
             return stored
-        holder = (await conn.execute(mapping.by_key(key))).first()
+        holder = conn.execute(mapping.by_key(key)).first()
         if holder is not None and holder.collection != write.collection:
             raise WrongCollection()
         raise ConcurrentModification()
 
-    async def _delete(
+    def _delete(
         self,
-        conn: AsyncConnection,
+        conn: Connection,
         key: EntityKey,
         current: Row[Any] | None,
         expected_revision: int | None,
@@ -170,7 +179,7 @@ class SqlStore:
             raise NotFound(f"{key.path} does not exist")
         if expected_revision is not None and expected_revision != current.revision:
             raise ConcurrentModification()
-        result = await conn.execute(
+        result = conn.execute(
             delete(entities).where(
                 entities.c.id == key.path, entities.c.revision == current.revision
             )
@@ -196,9 +205,9 @@ class SqlStore:
             .offset(skip)
             .limit(limit)
         )
-        async with self._read() as conn:
-            rows = (await conn.execute(query)).all()
-        return [mapping.entity(row) for row in rows]
+        return await self._runner.read(
+            lambda conn: [mapping.entity(row) for row in conn.execute(query).all()]
+        )
 
     async def count(
         self,
@@ -211,8 +220,7 @@ class SqlStore:
         query = select(func.count()).where(
             *mapping.entity_filter(namespace, collection, package, all_packages)
         )
-        async with self._read() as conn:
-            return int((await conn.execute(query)).scalar_one())
+        return await self._runner.read(lambda conn: int(conn.execute(query).scalar_one()))
 
     # -- activations ----------------------------------------------------------------------
 
@@ -227,24 +235,19 @@ class SqlStore:
             "status_code": record.status_code,
             "doc": record.doc,
         }
-        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
-        insert = dialect.insert(activations).values(**values)
-        upsert = insert.on_conflict_do_update(
-            index_elements=[activations.c.activation_id],
-            set_={k: v for k, v in values.items() if k != "activation_id"},
-        )
-        async with self._write() as conn:
-            await conn.execute(upsert)
+        upsert = self._activation_upsert
+        await self._runner.write_one(lambda conn: conn.execute(upsert, values))
 
-    async def get_activation(
-        self, namespace: str, activation_id: str
-    ) -> ActivationRecord | None:
+    async def get_activation(self, namespace: str, activation_id: str) -> ActivationRecord | None:
         query = select(activations).where(
             activations.c.activation_id == activation_id, activations.c.namespace == namespace
         )
-        async with self._read() as conn:
-            row = (await conn.execute(query)).first()
-        return None if row is None else mapping.activation(row)
+
+        def work(conn: Connection) -> ActivationRecord | None:
+            row = conn.execute(query).first()
+            return None if row is None else mapping.activation(row)
+
+        return await self._runner.read(work)
 
     async def list_activations(self, query: ActivationQuery) -> list[ActivationRecord]:
         statement = (
@@ -254,21 +257,20 @@ class SqlStore:
             .offset(query.skip)
             .limit(query.limit)
         )
-        async with self._read() as conn:
-            rows = (await conn.execute(statement)).all()
-        return [mapping.activation(row) for row in rows]
+        return await self._runner.read(
+            lambda conn: [mapping.activation(row) for row in conn.execute(statement).all()]
+        )
 
     async def count_activations(self, query: ActivationQuery) -> int:
         statement = select(func.count()).where(*mapping.activation_filter(query))
-        async with self._read() as conn:
-            return int((await conn.execute(statement)).scalar_one())
+        return await self._runner.read(lambda conn: int(conn.execute(statement).scalar_one()))
 
     # -- identities -----------------------------------------------------------------------
 
     async def create_identity(self, identity: Identity) -> None:
+        row = mapping.identity_row(identity)
         try:
-            async with self._write() as conn:
-                await conn.execute(identities.insert().values(**mapping.identity_row(identity)))
+            await self._runner.write(lambda conn: conn.execute(identities.insert().values(**row)))
         except IntegrityError as exc:
             raise AlreadyExists(
                 f"namespace {identity.namespace} or its uuid is already in use"
@@ -283,37 +285,35 @@ class SqlStore:
         )
 
     async def _one_identity(self, query: Select[Any]) -> Identity | None:
-        async with self._read() as conn:
-            row = (await conn.execute(query)).first()
-        return None if row is None else mapping.identity(row)
+        def work(conn: Connection) -> Identity | None:
+            row = conn.execute(query).first()
+            return None if row is None else mapping.identity(row)
+
+        return await self._runner.read(work)
 
     async def list_identities(self, subject: str | None = None) -> list[Identity]:
         query = select(identities).order_by(identities.c.namespace)
         if subject is not None:
             query = query.where(identities.c.subject == subject)
-        async with self._read() as conn:
-            rows = (await conn.execute(query)).all()
-        return [mapping.identity(row) for row in rows]
+        return await self._runner.read(
+            lambda conn: [mapping.identity(row) for row in conn.execute(query).all()]
+        )
 
     async def delete_identity(self, namespace: str) -> None:
-        async with self._write() as conn:
-            result = await conn.execute(
-                delete(identities).where(identities.c.namespace == namespace)
-            )
-        if result.rowcount != 1:
+        statement = delete(identities).where(identities.c.namespace == namespace)
+        count = await self._runner.write(lambda conn: conn.execute(statement).rowcount)
+        if count != 1:
             raise NotFound(f"namespace {namespace} does not exist")
 
     async def update_identity(self, identity: Identity) -> None:
         row = mapping.identity_row(identity)
         del row["namespace"], row["subject"]
+        statement = (
+            update(identities).where(identities.c.namespace == identity.namespace).values(**row)
+        )
         try:
-            async with self._write() as conn:
-                result = await conn.execute(
-                    update(identities)
-                    .where(identities.c.namespace == identity.namespace)
-                    .values(**row)
-                )
+            count = await self._runner.write(lambda conn: conn.execute(statement).rowcount)
         except IntegrityError as exc:
             raise AlreadyExists(f"uuid {identity.uuid} is already in use") from exc
-        if result.rowcount != 1:
+        if count != 1:
             raise NotFound(f"namespace {identity.namespace} does not exist")

@@ -1,0 +1,80 @@
+"""``CachingStore``: entity reads from memory for a short while, as OpenWhisk's controller
+caches entities.
+
+Only ``get`` of an existing entity is cached (a miss is never remembered), for at most
+``ttl_seconds``; every write through this store drops the keys it touches at once. With one
+controller the cache is therefore exact; with several, another controller's write is seen
+within ``ttl_seconds`` (an update made from a stale read fails with 409, as optimistic
+concurrency should). Everything else is passed through.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from whisk.store.ports import Delete, EntityKey, Put, Store, StoredEntity, Write
+
+
+class CachingStore:
+    def __init__(
+        self,
+        store: Store,
+        ttl_seconds: float = 2.0,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store
+        self._ttl = ttl_seconds
+        self._max = max_entries
+        self._clock = clock
+        self._entries: OrderedDict[EntityKey, tuple[float, StoredEntity]] = OrderedDict()
+
+    @property
+    def inner(self) -> Store:
+        return self._store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def get(self, key: EntityKey) -> StoredEntity | None:
+        now = self._clock()
+        hit = self._entries.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        stored = await self._store.get(key)
+        if stored is None:
+            self._entries.pop(key, None)
+        elif self._ttl > 0:
+            self._entries[key] = (now + self._ttl, stored)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+        return stored
+
+    def _forget(self, writes: Sequence[Write]) -> None:
+        for write in writes:
+            self._entries.pop(write.key, None)
+
+    async def put(self, write: Put) -> StoredEntity:
+        self._forget([write])
+        try:
+            return await self._store.put(write)
+        finally:
+            self._forget([write])
+
+    async def delete(self, write: Delete) -> StoredEntity:
+        self._forget([write])
+        try:
+            return await self._store.delete(write)
+        finally:
+            self._forget([write])
+
+    async def commit(self, writes: Sequence[Write]) -> list[StoredEntity]:
+        self._forget(writes)
+        try:
+            return await self._store.commit(writes)
+        finally:
+            self._forget(writes)

@@ -1,0 +1,153 @@
+"""How the SQL store runs its work: each operation is one plain function over a synchronous
+SQLAlchemy ``Connection``, run in a single hop.
+
+* SQLite: a synchronous engine (the standard library's sqlite3) on two dedicated threads, one
+  for reads and one for writes (WAL lets them overlap). One thread hop per operation, instead
+  of one per driver call as through aiosqlite: a primary-key read costs about 0.2 ms, not 2.
+* PostgreSQL: the asyncio engine (asyncpg), the function run inside the connection with
+  ``run_sync`` (greenlets, no threads).
+
+Reads run in autocommit (no BEGIN/ROLLBACK round trips); writes run in one transaction, on
+SQLite ``BEGIN IMMEDIATE`` so that writers queue for the lock instead of failing half-way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import QueuePool
+
+from whisk.store.sql.engine import SQLITE_BUSY_TIMEOUT_MS, translated
+
+T = TypeVar("T")
+Work = Callable[[Connection], T]
+
+
+class Runner:
+    dialect: str
+
+    async def read(self, work: Work[T]) -> T:
+        raise NotImplementedError
+
+    async def write(self, work: Work[T]) -> T:
+        raise NotImplementedError
+
+    async def write_one(self, work: Work[T]) -> T:
+        """A single statement, atomic by itself: no transaction round trips around it."""
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+
+def _sqlite_engine(url: str) -> Engine:
+    sync_url = make_url(url).set(drivername="sqlite")
+    engine = create_engine(
+        sync_url,
+        poolclass=QueuePool,
+        pool_size=2,
+        max_overflow=2,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            return
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+class SqliteRunner(Runner):
+    dialect = "sqlite"
+
+    def __init__(self, url: str) -> None:
+        self._engine = _sqlite_engine(url)
+        self._autocommit = self._engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="whisk-sqlite-read")
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="whisk-sqlite-write")
+
+    def _read_sync(self, work: Work[T]) -> T:
+        with self._autocommit.connect() as conn:
+            return work(conn)
+
+    def _write_sync(self, work: Work[T]) -> T:
+        with self._engine.begin() as conn:
+            return work(conn)
+
+    def _write_one_sync(self, work: Work[T]) -> T:
+        with self._autocommit.connect() as conn:
+            return work(conn)
+
+    async def read(self, work: Work[T]) -> T:
+        with translated():
+            return await asyncio.get_running_loop().run_in_executor(
+                self._reader, self._read_sync, work
+            )
+
+    async def write(self, work: Work[T]) -> T:
+        with translated():
+            return await asyncio.get_running_loop().run_in_executor(
+                self._writer, self._write_sync, work
+            )
+
+    async def write_one(self, work: Work[T]) -> T:
+        with translated():
+            return await asyncio.get_running_loop().run_in_executor(
+                self._writer, self._write_one_sync, work
+            )
+
+    async def close(self) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._writer, self._engine.dispose)
+        self._reader.shutdown(wait=True)
+        self._writer.shutdown(wait=True)
+
+
+class AsyncRunner(Runner):
+    """PostgreSQL (asyncpg) through SQLAlchemy's asyncio engine."""
+
+    def __init__(self, url: str) -> None:
+        self.engine: AsyncEngine = create_async_engine(url, pool_size=10, max_overflow=10)
+        self.dialect = self.engine.dialect.name
+        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    async def read(self, work: Work[T]) -> T:
+        with translated():
+            async with self._autocommit.connect() as conn:
+                return await conn.run_sync(work)
+
+    async def write(self, work: Work[T]) -> T:
+        with translated():
+            async with self.engine.begin() as conn:
+                return await conn.run_sync(work)
+
+    async def write_one(self, work: Work[T]) -> T:
+        with translated():
+            async with self._autocommit.connect() as conn:
+                return await conn.run_sync(work)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def make_runner(url: str) -> Runner:
+    if make_url(url).get_backend_name() == "sqlite":
+        return SqliteRunner(url)
+    return AsyncRunner(url)
