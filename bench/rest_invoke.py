@@ -225,7 +225,9 @@ async def main() -> None:
         print(text)
     quiet = {"WHISK_LOG_LEVEL": "warning"}
     if args.mode in ("standalone", "both"):
-        stack = start_standalone(Path(tempfile.mkdtemp(prefix="bench-sa-")), quiet)
+        stack = await asyncio.to_thread(
+            start_standalone, Path(tempfile.mkdtemp(prefix="bench-sa-")), quiet
+        )
         try:
             print("standalone (SQLite, in-process bus)")
             for text in await bench_stack(stack, args.runs):
@@ -234,8 +236,13 @@ async def main() -> None:
             stack.stop()
     if args.mode in ("distributed", "both"):
         pg, kafka = services()
-        stack = start_distributed(
-            Path(tempfile.mkdtemp(prefix="bench-kd-")), pg, kafka, invokers=1, extra_env=quiet
+        stack = await asyncio.to_thread(
+            start_distributed,
+            Path(tempfile.mkdtemp(prefix="bench-kd-")),
+            pg,
+            kafka,
+            invokers=1,
+            extra_env=quiet,
         )
         try:
             print("distributed (controller + invoker, Kafka, PostgreSQL)")
