@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from controller.conductors import ConductorRunner
 from controller.context import Controller
 from controller.firing import TriggerFirer
 from controller.invocation import InvocationConfig, InvocationService
@@ -33,9 +34,11 @@ class AssembledController:
     balancer: LoadBalancer
     sequences: SequenceRunner
     firer: TriggerFirer
+    conductors: ConductorRunner
 
     async def close(self) -> None:
         await self.firer.close()
+        await self.conductors.close()
         await self.sequences.close()
         await self.balancer.close()
 
@@ -82,6 +85,7 @@ async def assemble_controller(
         ),
     )
     sequences = SequenceRunner(store, invocations)
+    conductors = ConductorRunner(store, invocations, sequences)
     firer = TriggerFirer(store, invocations, counter, sequences)
     ctl = Controller(
         settings=settings,
@@ -89,7 +93,8 @@ async def assemble_controller(
         manifest=settings.load_manifest(),
         invocations=invocations,
         sequences=sequences,
+        conductors=conductors,
         firer=firer,
         invoker_health=balancer.invoker_health,
     )
-    return AssembledController(ctl, balancer, sequences, firer)
+    return AssembledController(ctl, balancer, sequences, firer, conductors)

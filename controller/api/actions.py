@@ -133,9 +133,9 @@ async def invoke_action(request: web.Request) -> web.StreamResponse:
     body, size = await read_json_sized(request)
     payload = check_payload(body, limits.max_payload_bytes, size)
     resolved = await resolve_action(ctl.store, who, fqn)
-    runner = ctl.sequences if resolved.action.is_sequence else ctl.invocations
+    runner = ctl.runner_for(resolved)
     if runner is None:
-        raise Unavailable("Sequences are not available on this controller.")
+        raise Unavailable("Compositions are not available on this controller.")
     outcome = await runner.invoke(
         who,
         limits,

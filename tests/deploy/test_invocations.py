@@ -178,3 +178,31 @@ async def test_trigger_fire_runs_active_rules_and_records_them(caller: Caller) -
     assert status == 200
     status, _ = await caller.call("POST", "triggers/tick", {})
     assert status == 204
+
+
+CONDUCTOR = (
+    "def main(args):\n"
+    "    step = args.get('step', 0)\n"
+    "    if step < 2:\n"
+    "        nxt = {'step': step + 1}\n"
+    "        return {'action': 'add', 'params': {'n': args.get('n', 0)}, 'state': nxt}\n"
+    "    return {'params': {'n': args['n'], 'steps': step}}\n"
+)
+
+
+async def test_conductor_alternates_with_its_components(caller: Caller) -> None:
+    await caller.action("add", "def main(a):\n    return {'n': a.get('n', 0) + 1}\n")
+    body = {
+        "exec": {"kind": "python:3.11", "code": CONDUCTOR},
+        "annotations": [{"key": "conductor", "value": True}],
+    }
+    status, _ = await caller.call("PUT", "actions/conductor", body)
+    assert status == 200
+    status, record = await caller.call("POST", "actions/conductor", {"n": 1}, blocking="true")
+    assert status == 200, record
+    assert record["response"]["result"] == {"n": 3, "steps": 2}
+    assert len(record["logs"]) == 5  # conductor, add, conductor, add, conductor
+    assert {"key": "conductor", "value": True} in record["annotations"]
+    derived = await caller.wait_record(record["logs"][1])
+    assert derived["cause"] == record["activationId"]
+    assert derived["name"] == "add"
