@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from controller.api import actions, activations, info, namespaces, packages, rules, triggers
+from controller.api import web as web_actions
 from controller.api.auth import Authenticator
 from controller.api.http import AUTH_KEY, CONTROLLER_KEY
 from controller.api.middleware import cors_middleware, error_middleware, transaction_middleware
@@ -18,6 +19,6 @@ def build_app(ctl: Controller) -> web.Application:
     )
     app[CONTROLLER_KEY] = ctl
     app[AUTH_KEY] = Authenticator(ctl.store, ctl.settings.identity_cache_seconds)
-    for module in (info, namespaces, actions, packages, triggers, rules, activations):
+    for module in (info, namespaces, actions, packages, triggers, rules, activations, web_actions):
         module.add_routes(app)
     return app
