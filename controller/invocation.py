@@ -19,7 +19,9 @@ from typing import Any, Protocol
 
 import structlog
 
+from controller.redelivery import Redeliverer, retry_annotations
 from controller.resolve import ResolvedAction
+from controller.retries import policy_from_annotations
 from controller.throttle import ThrottleCounter, concurrency_exceeded, rate_exceeded
 from whisk.entities.action import Action
 from whisk.entities.activation import Activation, ActivationId, annotation, whisk_error
@@ -137,6 +139,7 @@ class InvocationService:
         self._config = config
         self._clock_ms = clock_ms
         self._controller = ControllerInstanceId(config.controller_id)
+        self.redeliverer: Redeliverer | None = None
 
     async def admit(
         self,
@@ -172,6 +175,8 @@ class InvocationService:
         extra_annotations: list[dict[str, Any]] | None = None,
         throttle: bool = True,
         internal: bool = False,
+        attempt: int = 0,
+        first_id: str | None = None,
     ) -> InvokeOutcome:
         """Run one primitive action. ``internal`` calls (sequence components) may wait past the
         public blocking cap, up to the action's own time limit plus the margin."""
@@ -191,6 +196,10 @@ class InvocationService:
             await self.admit(identity, limits, aid, expires)
         else:
             await self._throttles.acquire(identity.namespace, aid, expires)
+        extra_annotations = [
+            *(extra_annotations or []),
+            *retry_annotations(attempt, first_id or aid),
+        ]
         passed = _passed_annotations(resolved, extra_annotations)
         notes = [
             annotation("path", f"{action.fqn.path}/{action.fqn.name}"),
@@ -264,6 +273,22 @@ class InvocationService:
             raise
         ack.add_done_callback(lambda _: asyncio.ensure_future(self._throttles.release(aid)))
         if not blocking:
+            policy = policy_from_annotations(action.annotations.as_dict())
+            if policy.active and self.redeliverer is not None:
+                self.redeliverer.watch(
+                    ack,
+                    policy=policy,
+                    identity=identity,
+                    limits=limits,
+                    resolved=resolved,
+                    payload=payload,
+                    activation_id=aid,
+                    first_id=first_id or aid,
+                    attempt=attempt,
+                    tid=tid,
+                    api_key=api_key,
+                    cause=cause,
+                )
             return InvokeOutcome(aid, None)
         wait = wait_ms if internal and wait_ms else self.blocking_wait_ms(action, wait_ms)
         try:

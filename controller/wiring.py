@@ -16,6 +16,7 @@ from controller.firing import TriggerFirer
 from controller.invocation import InvocationConfig, InvocationService
 from controller.loadbalancer.acks import ActivationEntry
 from controller.loadbalancer.balancer import BalancerConfig, LoadBalancer
+from controller.redelivery import Redeliverer
 from controller.sequences import SequenceRunner
 from controller.throttle import MemoryThrottleCounter, ThrottleCounter
 from whisk.bus.ports import Bus
@@ -35,8 +36,10 @@ class AssembledController:
     sequences: SequenceRunner
     firer: TriggerFirer
     conductors: ConductorRunner
+    redeliverer: Redeliverer
 
     async def close(self) -> None:
+        await self.redeliverer.close()
         await self.firer.close()
         await self.conductors.close()
         await self.sequences.close()
@@ -87,6 +90,9 @@ async def assemble_controller(
     sequences = SequenceRunner(store, invocations)
     conductors = ConductorRunner(store, invocations, sequences)
     firer = TriggerFirer(store, invocations, counter, sequences)
+    redeliverer = Redeliverer(store, bus)
+    redeliverer.invocations, redeliverer.firer = invocations, firer
+    invocations.redeliverer = redeliverer
     ctl = Controller(
         settings=settings,
         store=store,
@@ -97,4 +103,4 @@ async def assemble_controller(
         firer=firer,
         invoker_health=balancer.invoker_health,
     )
-    return AssembledController(ctl, balancer, sequences, firer, conductors)
+    return AssembledController(ctl, balancer, sequences, firer, conductors, redeliverer)

@@ -206,3 +206,48 @@ async def test_conductor_alternates_with_its_components(caller: Caller) -> None:
     derived = await caller.wait_record(record["logs"][1])
     assert derived["cause"] == record["activationId"]
     assert derived["name"] == "add"
+
+
+async def test_failed_async_activation_is_retried_then_dead_lettered(caller: Caller) -> None:
+    await caller.action("echo", ECHO)
+    status, _ = await caller.call("PUT", "triggers/dlq", {})
+    assert status == 200
+    status, _ = await caller.call("PUT", "rules/onDlq", {"trigger": "/_/dlq", "action": "/_/echo"})
+    assert status == 200
+    body = {
+        "exec": {"kind": "python:3.11", "code": FAILING},
+        "annotations": [
+            {"key": "retry", "value": {"attempts": 2, "backoffMs": 100}},
+            {"key": "dead-letter", "value": {"trigger": "/_/dlq"}},
+        ],
+    }
+    status, _ = await caller.call("PUT", "actions/flaky", body)
+    assert status == 200
+    status, reply = await caller.call("POST", "actions/flaky", {"x": 7})
+    assert status == 202
+    first = reply["activationId"]
+
+    async def echoed() -> list[dict[str, Any]]:
+        for _ in range(300):
+            _, listed = await caller.call("GET", "activations", name="echo", docs="true")
+            done = [a for a in listed if a["response"]["status"] != "pending"]
+            if done:
+                return done
+            await asyncio.sleep(0.1)
+        raise AssertionError("the dead-letter trigger never ran its rule")
+
+    (dead,) = await echoed()
+    letter = dead["response"]["result"]
+    assert letter["attempts"] == 3 and letter["action"].endswith("/flaky")
+    assert letter["result"] == {"error": "bad input: 7"}
+    _, runs = await caller.call("GET", "activations", name="flaky", docs="true")
+    assert len(runs) == 3
+    notes = [{a["key"]: a["value"] for a in r["annotations"]} for r in runs]
+    assert sorted(n.get("attempt", 0) for n in notes) == [0, 1, 2]
+    assert all(n["retryOf"] == first for n in notes if "attempt" in n)
+    last = next(r for r, n in zip(runs, notes, strict=True) if n.get("attempt") == 2)
+    assert last["activationId"] == letter["activationId"]
+    final = await caller.wait_record(last["activationId"])
+    assert {"key": "deadLetter", "value": f"trigger:/{final['namespace']}/dlq"} in final[
+        "annotations"
+    ]
