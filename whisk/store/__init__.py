@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from whisk.store.ports import Store
+from whisk.store.ports import FeedStore, Store
 
 MEMORY_URL = "memory://"
 DB_URL_ENV = "WHISK_DB_URL"
@@ -60,4 +60,29 @@ def shared_throttle_counter(store: Store) -> object | None:
     return None
 
 
-__all__ = ["DB_URL_ENV", "MEMORY_URL", "default_db_url", "open_store", "shared_throttle_counter"]
+def feed_store(store: Store) -> FeedStore:
+    """Where ``store`` keeps feed registrations: its database's table, or the memory twin the
+    ``MemoryStore`` holds."""
+    from whisk.store.cache import CachingStore
+    from whisk.store.memory import MemoryStore
+    from whisk.store.sql.store import SqlStore
+
+    if isinstance(store, CachingStore):
+        store = store.inner
+    if isinstance(store, MemoryStore):
+        return store.feeds
+    if isinstance(store, SqlStore):
+        from whisk.store.sql.feeds import SqlFeedStore
+
+        return SqlFeedStore(store)
+    raise TypeError(f"no feed store for {type(store).__name__}")
+
+
+__all__ = [
+    "DB_URL_ENV",
+    "MEMORY_URL",
+    "default_db_url",
+    "feed_store",
+    "open_store",
+    "shared_throttle_counter",
+]

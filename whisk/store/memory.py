@@ -23,6 +23,7 @@ from typing import Any
 
 from whisk.errors import AlreadyExists, ConcurrentModification, NotFound, WrongCollection
 from whisk.store.clock import WriteStamps
+from whisk.store.memory_feeds import MemoryFeedStore
 from whisk.store.ports import (
     ActivationQuery,
     ActivationRecord,
@@ -46,6 +47,7 @@ class MemoryStore:
         self._entities: dict[EntityKey, StoredEntity] = {}
         self._activations: dict[str, ActivationRecord] = {}
         self._identities: dict[str, Identity] = {}
+        self.feeds = MemoryFeedStore()  # feed registrations (whisk.store.feed_store)
 
     # -- entities -------------------------------------------------------------------------
 

@@ -196,3 +196,81 @@ class Store(EntityStore, ActivationStore, IdentityStore, Protocol):
     """Everything the services need, behind one object; ``close()`` releases connections."""
 
     async def close(self) -> None: ...
+
+
+# -- feeds (alarms, Kafka): registrations the controllers' feed services run ------------------
+
+
+class FeedStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    DISABLED = "disabled"  # ended by the provider (a once fired, stopDate passed, trigger gone)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedRegistration:
+    """One trigger registered with a feed provider (at most one per trigger).
+
+    ``next_fire_ms`` is the schedule of time-driven providers (alarms); a controller claims a
+    due registration by moving it forward atomically (``claim_feed``), so one fire happens per
+    due time whatever the number of controllers. ``lease_owner``/``lease_expiry_ms`` name the
+    controller that claimed it last and until when it is considered busy with it.
+    """
+
+    registration_id: str
+    provider: str  # "alarms" | "kafka"
+    feed: str  # the feed action's name: alarm, interval, once, kafkaFeed
+    namespace: str  # the trigger's namespace (its owner's)
+    trigger: str  # the trigger's name
+    params: dict[str, Any]
+    status: FeedStatus = FeedStatus.ACTIVE
+    next_fire_ms: int | None = None
+    fires: int = 0
+    reason: str = ""
+    created_ms: int = 0
+    lease_owner: str | None = None
+    lease_expiry_ms: int = 0
+
+
+class FeedStore(Protocol):
+    async def put_feed(self, registration: FeedRegistration) -> None:
+        """Insert, or replace the registration of the same trigger (whatever its id)."""
+        ...
+
+    async def get_feed(self, namespace: str, trigger: str) -> FeedRegistration | None: ...
+
+    async def delete_feed(self, namespace: str, trigger: str) -> bool:
+        """True when there was a registration to delete."""
+        ...
+
+    async def list_feeds(
+        self, provider: str, status: FeedStatus | None = None
+    ) -> list[FeedRegistration]: ...
+
+    async def due_feeds(self, provider: str, now_ms: int, limit: int = 100) -> list[FeedRegistration]:
+        """Active registrations whose ``next_fire_ms <= now_ms`` and whose lease has expired,
+        earliest first."""
+        ...
+
+    async def claim_feed(
+        self,
+        registration: FeedRegistration,
+        *,
+        next_fire_ms: int | None,
+        status: FeedStatus,
+        owner: str,
+        lease_expiry_ms: int,
+        now_ms: int,
+    ) -> bool:
+        """Atomically move a due registration to its next fire time (and status), counting one
+        fire, if it still is as read (same id, still due at ``registration.next_fire_ms``, lease
+        expired at ``now_ms``). True for exactly one of several concurrent claimers."""
+        ...
+
+    async def release_feed(self, registration_id: str, owner: str) -> None:
+        """End ``owner``'s lease early (after its fire was handed over)."""
+        ...
+
+    async def set_feed_status(
+        self, registration_id: str, status: FeedStatus, reason: str = ""
+    ) -> None: ...

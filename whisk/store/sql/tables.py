@@ -95,3 +95,24 @@ inflight = Table(
     Column("expires_ms", BigInteger, nullable=False),
     Index(None, "namespace", "expires_ms"),
 )
+
+# Feed registrations (controller/feeds/): one row per trigger registered with a provider.
+feed_registrations = Table(
+    "feed_registrations",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("provider", String(32), nullable=False),
+    Column("feed", String(256), nullable=False),
+    Column("namespace", String(256), nullable=False),
+    Column("trigger", String(256), nullable=False),
+    Column("params", json_type(), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("next_fire_ms", BigInteger, nullable=True),
+    Column("fires", Integer, nullable=False),
+    Column("reason", String(1024), nullable=False, server_default=""),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_expiry_ms", BigInteger, nullable=False),
+    UniqueConstraint("namespace", "trigger"),
+    Index(None, "provider", "status", "next_fire_ms"),
+)

@@ -1,0 +1,5 @@
+"""/whisk.system/utils/echo: returns its input unchanged."""
+
+
+def main(args):
+    return args
