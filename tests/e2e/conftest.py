@@ -1,18 +1,18 @@
-"""End-to-end fixtures: a real ``whisk standalone`` process, driven as a client would."""
+"""End-to-end fixtures: a real Whisk deployment, driven as a client would."""
 
 from __future__ import annotations
 
+import base64
+import json
 import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.harness import start_distributed, start_standalone
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,69 +24,45 @@ def missing_service(reason: str) -> None:
     pytest.skip(reason)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Running:
     apihost: str
     auth: str
-    state_dir: Path
-    home: Path
+    namespace: str
 
 
-@pytest.fixture(scope="module")
-def standalone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    home = tmp_path_factory.mktemp("home")
-    state = home / "state"
-    port = free_port()
-    env = {**os.environ, "HOME": str(home), "WHISK_DB_URL": ""}
-    env.pop("WSK_CONFIG_FILE", None)
-    log_path = home / "standalone.log"
-    with open(log_path, "wb") as log_file:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "cli.main",
-                "standalone",
-                "--port",
-                str(port),
-                "--state-dir",
-                str(state),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
+def _namespace_of(apihost: str, auth: str) -> str:
+    request = urllib.request.Request(f"{apihost}/api/v1/namespaces")
+    request.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        return str(json.loads(reply.read())[0])
+
+
+@pytest.fixture(
+    scope="module",
+    params=[
+        "standalone",
+        pytest.param("distributed", marks=[pytest.mark.kafka, pytest.mark.postgres]),
+    ],
+)
+def deployment(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Running]:
+    """A running Whisk as a user starts it: standalone, or controller + invokers over Kafka
+    and PostgreSQL (tests/harness.py)."""
+    home = tmp_path_factory.mktemp(request.param)
+    if request.param == "standalone":
+        stack = start_standalone(home)
+        props = (home / "state" / ".wskprops").read_text().splitlines()
+        auth = dict(line.split("=", 1) for line in props if "=" in line)["AUTH"]
+    else:
+        kafka = request.getfixturevalue("kafka_bootstrap")
+        stack = start_distributed(home, request.getfixturevalue("postgres_url"), kafka)
+        auth = stack.new_namespace()
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=1) as r:
-                    if r.read() == b"pong" and (state / ".wskprops").exists():
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"standalone did not start:\n{log_path.read_text()}", pytrace=False)
-            time.sleep(0.2)
-        props = dict(
-            line.split("=", 1)
-            for line in (state / ".wskprops").read_text().splitlines()
-            if "=" in line
-        )
-        yield Running(f"http://127.0.0.1:{port}", props["AUTH"], state, home)
+        yield Running(stack.apihost, auth, _namespace_of(stack.apihost, auth))
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stack.stop()
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,8 @@
 // get, list and delete. Prints one JSON line per step; exits non-zero on the first failure.
 const openwhisk = require('openwhisk');
 
-const ow = openwhisk({ apihost: process.env.APIHOST, api_key: process.env.AUTH, namespace: 'guest' });
+const NS = process.env.NAMESPACE;
+const ow = openwhisk({ apihost: process.env.APIHOST, api_key: process.env.AUTH, namespace: NS });
 const out = (step, value) => console.log(JSON.stringify({ step, value }));
 const zip = process.env.ZIP_B64;
 
@@ -27,11 +28,11 @@ const zip = process.env.ZIP_B64;
   await ow.actions.create({ name: 'tools/echo', kind: 'nodejs:default', action: 'function main(a){return a}' });
   const got = await ow.packages.get({ name: 'tools' });
   out('package.get', { actions: got.actions.map((a) => a.name) });
-  await ow.packages.create({ name: 'bound', package: { binding: { namespace: 'guest', name: 'tools' } } });
+  await ow.packages.create({ name: 'bound', package: { binding: { namespace: NS, name: 'tools' } } });
   out('package.list', (await ow.packages.list()).map((p) => p.name).sort());
 
   const seq = await ow.actions.create({
-    name: 'seq', action: { exec: { kind: 'sequence', components: ['/guest/hello', '/guest/tools/echo'] } },
+    name: 'seq', action: { exec: { kind: 'sequence', components: [`/${NS}/hello`, `/${NS}/tools/echo`] } },
   });
   out('sequence.create', { components: seq.exec.components });
 

@@ -1,4 +1,4 @@
-"""The real ``openwhisk`` npm client against a running ``whisk standalone``, unchanged."""
+"""The real ``openwhisk`` npm client against running deployments (standalone, Kafka), unchanged."""
 
 from __future__ import annotations
 
@@ -22,12 +22,14 @@ def _zip_b64() -> str:
     return base64.b64encode(buf.getvalue()).decode()
 
 
-def test_npm_client_crud_on_every_entity_kind(standalone: Running, npm_clients: Path) -> None:
+def test_npm_client_crud_on_every_entity_kind(deployment: Running, npm_clients: Path) -> None:
+    ns = deployment.namespace
     env = {
         **os.environ,
         "NODE_PATH": str(npm_clients / "node_modules"),
-        "APIHOST": standalone.apihost,
-        "AUTH": standalone.auth,
+        "APIHOST": deployment.apihost,
+        "AUTH": deployment.auth,
+        "NAMESPACE": ns,
         "ZIP_B64": _zip_b64(),
     }
     proc = subprocess.run(
@@ -35,7 +37,7 @@ def test_npm_client_crud_on_every_entity_kind(standalone: Running, npm_clients: 
     )
     assert proc.returncode == 0, proc.stderr + proc.stdout
     steps = {s["step"]: s["value"] for s in map(json.loads, proc.stdout.splitlines())}
-    assert steps["action.create"] == {"version": "0.0.1", "kind": "python:3", "ns": "guest"}
+    assert steps["action.create"] == {"version": "0.0.1", "kind": "python:3", "ns": ns}
     assert steps["action.update"]["version"] == "0.0.2"
     assert steps["action.update"]["params"] == [{"key": "name", "value": "x"}]
     assert steps["action.zip"] == {"binary": True}
@@ -44,19 +46,17 @@ def test_npm_client_crud_on_every_entity_kind(standalone: Running, npm_clients: 
     assert steps["package.create"] == {"version": "0.0.1", "binding": {}}
     assert steps["package.get"] == {"actions": ["echo"]}
     assert steps["package.list"] == ["bound", "tools"]
-    assert steps["sequence.create"] == {"components": ["/guest/hello", "/guest/tools/echo"]}
+    assert steps["sequence.create"] == {"components": [f"/{ns}/hello", f"/{ns}/tools/echo"]}
     assert steps["rule.create"] == {
         "status": "active",
-        "trigger": {"path": "guest", "name": "tick"},
-        "action": {"path": "guest", "name": "hello"},
+        "trigger": {"path": ns, "name": "tick"},
+        "action": {"path": ns, "name": "hello"},
     }
     assert steps["rule.disable"] == {"status": "inactive"}
     assert steps["trigger.get"] == {
-        "rules": {
-            "guest/onTick": {"action": {"path": "guest", "name": "hello"}, "status": "active"}
-        }
+        "rules": {f"{ns}/onTick": {"action": {"path": ns, "name": "hello"}, "status": "active"}}
     }
-    assert steps["namespace.list"] == ["guest"]
+    assert steps["namespace.list"] == [ns]
     assert steps["action.invoke"]["status"] == "success"
     assert steps["action.invoke"]["result"] == {"name": "npm"}  # updated hello echoes its input
     assert steps["action.invoke-result"] == {"name": "x"}  # the stored default parameter
