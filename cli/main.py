@@ -10,6 +10,7 @@ from cli.action import action
 from cli.activation import activation
 from cli.admin import admin
 from cli.command import GLOBAL_FLAGS_NOTE, connection_options
+from cli.deploy import deploy, undeploy
 from cli.namespace import list_all, namespace
 from cli.package import package
 from cli.properties import property_group
@@ -29,6 +30,8 @@ main.add_command(admin)
 main.add_command(standalone)
 for command in (action, activation, package, rule, trigger, property_group, namespace, list_all):
     main.add_command(command)
+main.add_command(deploy)
+main.add_command(undeploy)
 
 if __name__ == "__main__":
     main()
