@@ -9,6 +9,7 @@ import click
 from cli.artifacts import ExecFlags, build_exec
 from cli.command import Session, calling, json_option, noun, session
 from cli.invoke import invoke_and_show
+from cli.local import run
 from cli.names import QualifiedName, namespace_path, parse_name
 from cli.output import ACTION_KEYS, action_row, ok, ordered, show_json, show_list
 from cli.params import (
@@ -21,6 +22,7 @@ from cli.params import (
 from whisk.errors import InvalidArgument
 
 action = noun("action", "Work with actions.")
+action.add_command(run)
 
 param_opts = [
     click.option(

@@ -42,7 +42,6 @@ from cli.manifest import Location, Manifest, ManifestError, apply_deployment, pa
 from cli.names import QualifiedName, namespace_path, parse_name
 from cli.output import ok
 from cli.params import annotation_value, key_values
-from cli.trigger import run_feed
 from whisk.errors import InvalidArgument
 
 MANIFEST_NAMES = ("manifest.yaml", "manifest.yml")
@@ -218,6 +217,8 @@ def code_of(step: Step) -> str:
 
 def _quiet_feed(s: Session, step: Step, event: str, params: Mapping[str, Any]) -> None:
     """``run_feed`` with its wsk-style output swallowed (the progress line stands for it)."""
+    from cli.trigger import run_feed  # here: cli.trigger imports cli.action, which imports us
+
     assert step.feed is not None
     with contextlib.redirect_stdout(io.StringIO()):
         run_feed(s, step.feed, event, step.qn, dict(params))
