@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import aiohttp
 import pytest
 from multidict import CIMultiDictProxy
 
-from tests.deploy.conftest import ECHO, Caller
+from tests.deploy.conftest import ECHO, FAST_FAILURE_ENV, SLEEPY, Caller
+from tests.harness import Stack, start_standalone
 
 PNG = bytes([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52])
 PNG_B64 = base64.b64encode(PNG).decode()
@@ -38,8 +41,8 @@ CRASHING = "def main(args):\n    raise ValueError('boom')\n"
 ADD_ONE = "def main(args):\n    return {'n': int(args.get('n', 0)) + 1}\n"
 
 
-@pytest.fixture
-async def web(caller: Caller) -> Web:
+async def web_for(caller: Caller) -> Web:
+    """A ``Web`` for the caller's own namespace (the web URL needs it spelled out)."""
     token = base64.b64encode(caller.key.encode()).decode()
     async with caller.session.get(
         f"{caller.apihost}/api/v1/namespaces", headers={"Authorization": f"Basic {token}"}
@@ -47,6 +50,11 @@ async def web(caller: Caller) -> Web:
         assert resp.status == 200
         namespaces = await resp.json()
     return Web(caller, namespaces[0])
+
+
+@pytest.fixture
+async def web(caller: Caller) -> Web:
+    return await web_for(caller)
 
 
 class Web:
@@ -317,3 +325,44 @@ async def test_web_actions_answer_curl(web: Web) -> None:
     assert head.startswith("HTTP/1.1 201"), head
     assert "x-web: yes" in head.lower()
     assert body == "<h1>curl</h1>"
+
+
+async def test_head_answers_headers_without_a_body(web: Web) -> None:
+    await web.action("page", HTTP_REPLY)
+    status, headers, body = await web.request("HEAD", web.url("page.http"))
+    assert (status, body) == (201, b"")
+    assert headers["X-Web"] == "yes"
+
+
+# -- a standalone whose blocking wait is short: the web caller gets 202 -------------------
+@pytest.fixture(scope="module")
+def short_wait_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    env = {**FAST_FAILURE_ENV, "WHISK_MAX_BLOCKING_WAIT_MS": "1000"}
+    running = start_standalone(tmp_path_factory.mktemp("short-wait"), env)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+async def short_wait_web(short_wait_stack: Stack) -> AsyncIterator[Web]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session:
+        caller = Caller(session, short_wait_stack.apihost, short_wait_stack.new_namespace())
+        yield await web_for(caller)
+
+
+async def test_wait_ending_first_answers_202_not_ready_with_the_id(short_wait_web: Web) -> None:
+    web = short_wait_web
+    body: dict[str, Any] = {
+        "exec": {"kind": "python:3.11", "code": SLEEPY},
+        "annotations": [{"key": "web-export", "value": True}],
+        "limits": {"timeout": 20_000},
+    }
+    status, reply = await web.caller.call("PUT", "actions/sleepy", body, overwrite="true")
+    assert status == 200, reply
+    status, headers, raw = await web.request("POST", web.url("sleepy.json"), json={"seconds": 4})
+    assert status == 202
+    assert json.loads(raw)["error"] == "Response not yet ready."
+    record = await web.caller.wait_record(headers["x-openwhisk-activation-id"])
+    assert record["response"]["result"] == {"slept": 4}
