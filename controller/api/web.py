@@ -135,7 +135,10 @@ async def _load(ctl: Controller, path: WebPath) -> tuple[Identity, ResolvedActio
         fqn = FullyQualifiedName(path.namespace, path.action, path.package)
     except InvalidArgument:
         raise NotFound() from None
-    resolved = await resolve_action(ctl.store, owner, fqn)
+    try:
+        resolved = await resolve_action(ctl.store, owner, fqn)
+    except Forbidden:  # e.g. a binding to a package no longer shared: as if missing
+        raise NotFound() from None
     if not resolved.action.annotations.is_truthy("web-export"):
         raise NotFound()
     return owner, resolved

@@ -14,7 +14,7 @@ import pytest
 from multidict import CIMultiDictProxy
 
 from tests.deploy.conftest import ECHO, FAST_FAILURE_ENV, SLEEPY, Caller
-from tests.harness import Stack, start_standalone
+from tests.harness import PY, Stack, base_env, free_port, start_standalone
 
 PNG = bytes([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52])
 PNG_B64 = base64.b64encode(PNG).decode()
@@ -366,3 +366,34 @@ async def test_wait_ending_first_answers_202_not_ready_with_the_id(short_wait_we
     assert json.loads(raw)["error"] == "Response not yet ready."
     record = await web.caller.wait_record(headers["x-openwhisk-activation-id"])
     assert record["response"]["result"] == {"slept": 4}
+
+
+# -- a controller with no invoker behind it: 503 -------------------------------------------
+@pytest.fixture(scope="module")
+def no_invoker_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """``whisk-controller`` alone on the in-process bus: nothing can run an activation."""
+    home = tmp_path_factory.mktemp("no-invoker")
+    port = free_port()
+    db_url = f"sqlite+aiosqlite:///{home / 'whisk.db'}"
+    env = {**base_env(home), "WHISK_DB_URL": db_url}
+    running = Stack("controller-only", f"http://127.0.0.1:{port}", db_url, env, home)
+    running.commands["controller"] = ([PY, "-m", "controller.main", "--port", str(port)], env)
+    running.admin("user", "create", "bootstrap")  # brings the schema up before the controller
+    running.restart("controller", f"{running.apihost}/ping")
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+async def test_no_invoker_answers_503(no_invoker_stack: Stack) -> None:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session:
+        caller = Caller(session, no_invoker_stack.apihost, no_invoker_stack.new_namespace())
+        web = await web_for(caller)
+        await web.action("echo", ECHO)
+        status, headers, body = await web.request("GET", web.url("echo.json"))
+    assert status == 503
+    assert json.loads(body)["error"] == (
+        "The server is currently unavailable (because it is overloaded or down for maintenance)."
+    )
+    assert headers["Access-Control-Allow-Origin"] == "*"
