@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from controller.api import actions, activations, info, namespaces, packages, rules, triggers
+from controller.api import feeds as feed_api  # catalog feed actions, the feed service
 from controller.api import web as web_actions
 from controller.api.auth import Authenticator
 from controller.api.http import AUTH_KEY, CONTROLLER_KEY
@@ -21,4 +22,5 @@ def build_app(ctl: Controller) -> web.Application:
     app[AUTH_KEY] = Authenticator(ctl.store, ctl.settings.identity_cache_seconds)
     for module in (info, namespaces, actions, packages, triggers, rules, activations, web_actions):
         module.add_routes(app)
+    feed_api.add_routes(app)
     return app

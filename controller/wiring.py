@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 import structlog
 
+from controller.catalog import install_catalog
 from controller.conductors import ConductorRunner
 from controller.context import Controller
+from controller.feeds.service import FeedService
 from controller.firing import TriggerFirer
 from controller.invocation import InvocationConfig, InvocationService
 from controller.loadbalancer.acks import ActivationEntry
@@ -37,8 +39,11 @@ class AssembledController:
     firer: TriggerFirer
     conductors: ConductorRunner
     redeliverer: Redeliverer
+    feeds: FeedService | None = None  # feeds: alarms and Kafka triggers (controller/feeds)
 
     async def close(self) -> None:
+        if self.feeds is not None:  # feeds first: they fire through the firer
+            await self.feeds.close()
         await self.redeliverer.close()
         await self.firer.close()
         await self.conductors.close()
@@ -103,4 +108,10 @@ async def assemble_controller(
         firer=firer,
         invoker_health=balancer.invoker_health,
     )
-    return AssembledController(ctl, balancer, sequences, firer, conductors, redeliverer)
+    assembled = AssembledController(ctl, balancer, sequences, firer, conductors, redeliverer)
+    # -- feeds: the /whisk.system catalog, then the providers (controller/catalog, /feeds) --
+    await install_catalog(store, ctl.rules_for)
+    assembled.feeds = FeedService(store, firer, ctl.limits_for, f"controller{controller_id}")
+    await assembled.feeds.start()
+    # -- end feeds --
+    return assembled

@@ -247,7 +247,9 @@ class FeedStore(Protocol):
         self, provider: str, status: FeedStatus | None = None
     ) -> list[FeedRegistration]: ...
 
-    async def due_feeds(self, provider: str, now_ms: int, limit: int = 100) -> list[FeedRegistration]:
+    async def due_feeds(
+        self, provider: str, now_ms: int, limit: int = 100
+    ) -> list[FeedRegistration]:
         """Active registrations whose ``next_fire_ms <= now_ms`` and whose lease has expired,
         earliest first."""
         ...

@@ -1,7 +1,7 @@
 """The feed actions of /whisk.system/alarms and /whisk.system/messaging.
 
 Each passes its lifecycle event (CREATE, READ, UPDATE, DELETE, PAUSE, UNPAUSE) to the
-controller's feed service, ``POST {__OW_API_HOST}/api/v1/feeds/{provider}/{feed}``, with the
+controller's feed service, ``POST {__OW_API_HOST}/api/v1/feeds/{package}/{feed}``, with the
 caller's ``authKey`` as Basic credentials (which proves the caller owns the trigger).
 
 Whisk's controller answers API invocations of these actions itself (action containers have no
@@ -14,18 +14,18 @@ import os
 import urllib.error
 import urllib.request
 
-PROVIDERS = {"alarms": "alarms", "messaging": "kafka"}
+PACKAGES = ("alarms", "messaging")
 
 
 def main(args):
     parts = os.environ.get("__OW_ACTION_NAME", "").strip("/").split("/")
-    if len(parts) != 3 or parts[1] not in PROVIDERS:
+    if len(parts) != 3 or parts[1] not in PACKAGES:
         return {"error": "this feed action must live in /whisk.system/alarms or /messaging"}
     host = os.environ.get("__OW_API_HOST", "").rstrip("/")
     key = args.get("authKey")
     if not host or not isinstance(key, str):
         return {"error": "the feed needs __OW_API_HOST and the authKey parameter"}
-    url = f"{host}/api/v1/feeds/{PROVIDERS[parts[1]]}/{parts[2]}"
+    url = f"{host}/api/v1/feeds/{parts[1]}/{parts[2]}"
     request = urllib.request.Request(
         url,
         data=json.dumps(args).encode(),
