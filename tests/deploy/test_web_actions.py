@@ -129,6 +129,17 @@ async def test_http_extension_sets_status_headers_and_body(web: Web) -> None:
     assert (status, body) == (201, b"<h1>nobody</h1>")
 
 
+async def test_web_action_in_a_package_gets_package_parameters(web: Web) -> None:
+    package = {"parameters": [{"key": "from_package", "value": "yes"}]}
+    status, reply = await web.caller.call("PUT", "packages/demo", package, overwrite="true")
+    assert status == 200, reply
+    await web.action("demo/echo", ECHO)
+    status, _, body = await web.request("GET", web.url("echo.json", package="demo") + "?q=1")
+    assert status == 200, body
+    got = json.loads(body)
+    assert (got["from_package"], got["q"]) == ("yes", "1")
+
+
 async def test_http_redirect(web: Web) -> None:
     await web.action("redirect", REDIRECT)
     status, headers, body = await web.request("GET", web.url("redirect.http"))
