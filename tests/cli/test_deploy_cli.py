@@ -177,3 +177,31 @@ def test_deploy_without_a_manifest_here_says_how_to_give_one(wsk: Wsk, tmp_path:
         result.stderr.splitlines()[0]
         == f"error: The manifest '{tmp_path / 'nope.yaml'}' does not exist."
     )
+
+
+FEED = 'def main(args):\n    print(args["lifecycleEvent"], args.get("cron"))\n    return {}\n'
+
+
+def test_deploy_feed_trigger_registers_with_its_feed_once_per_deploy(
+    wsk: Wsk, unique: str, tmp_path: Path
+) -> None:
+    # Given a feed action of our own (the alarms feed may not be installed)
+    (tmp_path / "feed.py").write_text(FEED)
+    created = wsk("action", "create", f"{unique}-feed", str(tmp_path / "feed.py"))
+    assert created.exit_code == 0, created.output
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text(
+        f"packages:\n  default:\n    triggers:\n      {unique}:\n"
+        f"        feed: {unique}-feed\n        inputs: {{cron: '* * * * *'}}\n"
+    )
+    # When the manifest is deployed twice, then undeployed
+    for command in ("deploy", "deploy", "undeploy"):
+        result = wsk(command, "-m", str(manifest))
+        assert result.exit_code == 0, result.output
+        assert _progress(result.stdout)[0].endswith(" ... ok")
+    # Then the feed saw CREATE, (DELETE, CREATE) for the redeploy, and DELETE
+    listed = wsk("activation", "list", f"{unique}-feed", "--json", "--limit", "10")
+    ids = [a["activationId"] for a in sorted(json.loads(listed.stdout), key=lambda a: a["start"])]
+    events = [wsk("activation", "logs", i, "--strip").stdout.strip() for i in ids]
+    assert events == ["CREATE * * * * *", "DELETE None", "CREATE * * * * *", "DELETE None"]
+    assert wsk("trigger", "get", unique).exit_code == 148
