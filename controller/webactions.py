@@ -201,6 +201,8 @@ def _body_params(request: WebRequest) -> tuple[dict[str, Any], str | None]:
         return {}, None
     if is_json_type(media):
         text = _as_text(body)
+        if text is not None and not text.strip():
+            return {}, None
         if text is None:
             raise MalformedRequest("The request content was malformed: not UTF-8.")
         try:
