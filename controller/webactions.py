@@ -172,11 +172,18 @@ def is_binary_type(media: str) -> bool:
     return media not in _TEXT_APPLICATION_TYPES
 
 
+# Credentials the caller sent to the controller never reach the action: with
+# require-whisk-auth the Authorization header carries the caller's own Whisk key.
+HIDDEN_HEADERS = frozenset({"authorization", "x-require-whisk-auth"})
+
+
 def lower_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Names lower-cased; repeated headers joined with ``, ``."""
+    """Names lower-cased; repeated headers joined with ``, ``; credentials left out."""
     out: dict[str, str] = {}
     for name, value in headers:
         key = name.lower()
+        if key in HIDDEN_HEADERS:
+            continue
         out[key] = f"{out[key]}, {value}" if key in out else value
     return out
 

@@ -88,7 +88,6 @@ PACKAGES: tuple[CatalogPackage, ...] = (
                 "interval",
                 "Fires a trigger every few minutes",
                 ("minutes", "the interval in minutes"),
-                ("intervalSeconds", "Whisk extension: the interval in seconds (tests)"),
                 *ALARM_COMMON,
             ),
             _feed(

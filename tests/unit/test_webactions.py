@@ -351,3 +351,8 @@ def test_render_activation_developer_and_whisk_errors_are_400(status: StatusCode
     with pytest.raises(InvalidArgument) as refused:
         render_activation(Extension.HTTP, "", status, {"error": "boom"})
     assert refused.value.message == PROCESSING_ERROR
+
+
+def test_lower_headers_never_pass_the_callers_credentials() -> None:
+    headers = [("Authorization", "Basic c2VjcmV0"), ("X-Require-Whisk-Auth", "s3"), ("A", "1")]
+    assert lower_headers(headers) == {"a": "1"}
