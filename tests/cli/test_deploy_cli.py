@@ -1,9 +1,7 @@
 """``whisk deploy`` / ``whisk undeploy`` against a running standalone, with the manifests in
 tests/cli/samples/.
 
-The sample's alarm trigger needs the feed action ``/whisk.system/alarms/alarm``. When the server
-has it, the whole manifest deploys; when it does not, the deploy must stop at that trigger with
-a clear error (and the entities before it stay deployed, for undeploy to remove)."""
+The sample's alarm trigger uses the catalog's feed action ``/whisk.system/alarms/alarm``."""
 
 from __future__ import annotations
 
@@ -54,29 +52,16 @@ def test_deploy_preview_lists_the_plan_and_changes_nothing(wsk: Wsk) -> None:
 
 
 def test_deploy_sample_invoke_sequence_then_undeploy_removes_everything(wsk: Wsk) -> None:
-    feed_exists = _alarm_feed_exists(wsk)
+    # every Whisk installs the /whisk.system catalog, alarms feed included
+    assert _alarm_feed_exists(wsk)
     deployed = wsk("deploy", "-m", SAMPLE, env=ENV)
-    if feed_exists:
-        assert deployed.exit_code == 0, deployed.output
-        assert _progress(deployed.stdout) == [
-            f"[{n}/8] {step} ... ok" for n, step in enumerate(SAMPLE_STEPS, 1)
-        ]
-        assert deployed.stdout.endswith(f"ok: deployed 8 entities from {SAMPLE}\n")
-    else:
-        # Given no alarms feed on the server, the deploy stops at the feed trigger, clearly.
-        assert deployed.exit_code == 148, deployed.output
-        assert _progress(deployed.stdout) == [
-            *(f"[{n}/8] {step} ... ok" for n, step in enumerate(SAMPLE_STEPS[:5], 1)),
-            "[6/8] trigger tick (feed /whisk.system/alarms/alarm) ... failed",
-        ]
-        first, hint = deployed.stderr.splitlines()[-2:]
-        assert re.fullmatch(
-            r"error: Unable to deploy trigger 'tick': Unable to configure feed "
-            r"'/whisk.system/alarms/alarm': .+ \(code \w+\)",
-            first,
-        ), first
-        assert hint.startswith("The feed action /whisk.system/alarms/alarm does not exist")
-        assert wsk("trigger", "get", "tick").exit_code == 148  # removed again
+    assert deployed.exit_code == 0, deployed.output
+    assert _progress(deployed.stdout) == [
+        f"[{n}/8] {step} ... ok" for n, step in enumerate(SAMPLE_STEPS, 1)
+    ]
+    assert deployed.stdout.endswith(f"ok: deployed 8 entities from {SAMPLE}\n")
+    tick = _doc(wsk, "trigger", "tick")
+    assert {"key": "feed", "value": "/whisk.system/alarms/alarm"} in tick["annotations"]
     hello = _doc(wsk, "action", "demo/hello")
     assert hello["limits"] == {"timeout": 10000, "memory": 128, "logs": 5, "concurrency": 1}
     assert hello["parameters"] == [
@@ -93,11 +78,10 @@ def test_deploy_sample_invoke_sequence_then_undeploy_removes_everything(wsk: Wsk
 
     removed = wsk("undeploy", "-m", SAMPLE, env=ENV)
     assert removed.exit_code == 0, removed.output
-    expected = "ok" if feed_exists else "absent"
     assert _progress(removed.stdout)[:3] == [
-        f"[1/8] rule on_tick ... {expected}",
-        f"[2/8] rule on_poke ... {expected}",
-        f"[3/8] trigger tick ... {expected}",
+        "[1/8] rule on_tick ... ok",
+        "[2/8] rule on_poke ... ok",
+        "[3/8] trigger tick ... ok",
     ]
     assert _progress(removed.stdout)[3:] == [
         "[4/8] trigger poke ... ok",
