@@ -45,3 +45,17 @@ def postgres_url() -> str:
             f"no PostgreSQL: scripts/postgres.sh exited {done.returncode}\n{done.stderr}"
         )
     return lines[-1]
+
+
+@pytest.fixture(scope="session")
+def npm_clients() -> Path:
+    """The directory holding node_modules/openwhisk (scripts/npm-clients.sh installs it)."""
+    base = os.environ.get("WHISK_NPM_CLIENTS") or str(
+        Path(os.environ.get("WHISK_CACHE_DIR") or Path.home() / ".cache" / "whisk") / "npm-clients"
+    )
+    path = Path(base)
+    if not (path / "node_modules" / "openwhisk" / "package.json").exists():
+        service_missing(
+            f"the openwhisk npm client is not installed in {path} (scripts/npm-clients.sh)"
+        )
+    return path

@@ -63,17 +63,3 @@ def deployment(
         yield Running(stack.apihost, auth, _namespace_of(stack.apihost, auth))
     finally:
         stack.stop()
-
-
-@pytest.fixture(scope="session")
-def npm_clients() -> Path:
-    """The directory holding node_modules/openwhisk (scripts/npm-clients.sh installs it)."""
-    base = os.environ.get("WHISK_NPM_CLIENTS") or str(
-        Path(os.environ.get("WHISK_CACHE_DIR") or Path.home() / ".cache" / "whisk") / "npm-clients"
-    )
-    path = Path(base)
-    if not (path / "node_modules" / "openwhisk" / "package.json").exists():
-        missing_service(
-            f"the openwhisk npm client is not installed in {path} (scripts/npm-clients.sh)"
-        )
-    return path
