@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import click
@@ -50,6 +51,24 @@ async def create_identity(
     return key
 
 
+async def existing(store: Store, namespace: str) -> Identity:
+    ident = await store.get_identity(namespace)
+    if ident is None:
+        raise click.ClickException(f"namespace '{namespace}' does not exist")
+    return ident
+
+
+def _change(namespace: str, **changes: Any) -> Identity:
+    """Replace fields of NAMESPACE's identity; returns the updated identity."""
+
+    async def work(store: Store) -> Identity:
+        updated = replace(await existing(store, namespace), **changes)
+        await store.update_identity(updated)
+        return updated
+
+    return _run(work)
+
+
 @click.group()
 def admin() -> None:
     """Operator commands against the database (like wskadmin)."""
@@ -86,13 +105,7 @@ def user_list(subject: str | None) -> None:
 def user_get(namespace: str) -> None:
     """Show the identity holding NAMESPACE (never its secret: only a hash is stored)."""
 
-    async def work(store: Store) -> Identity:
-        ident = await store.get_identity(namespace)
-        if ident is None:
-            raise click.ClickException(f"namespace '{namespace}' does not exist")
-        return ident
-
-    ident = _run(work)
+    ident = _run(lambda store: existing(store, namespace))
     click.echo(
         json.dumps(
             {
@@ -133,43 +146,13 @@ def user_delete(subject: str, namespace: str | None) -> None:
 def user_rotate_key(namespace: str) -> None:
     """Give NAMESPACE a fresh key; the old one stops working. Prints the new key last."""
 
-    async def work(store: Store) -> AuthKey:
-        ident = await store.get_identity(namespace)
-        if ident is None:
-            raise click.ClickException(f"namespace '{namespace}' does not exist")
-        key = AuthKey.generate()
-        await store.update_identity(
-            Identity(
-                subject=ident.subject,
-                namespace=ident.namespace,
-                uuid=key.uuid,
-                key_hash=hash_secret(key.secret),
-                blocked=ident.blocked,
-                limits=ident.limits,
-            )
-        )
-        return key
-
-    click.echo(str(_run(work)))
+    key = AuthKey.generate()
+    _change(namespace, uuid=key.uuid, key_hash=hash_secret(key.secret))
+    click.echo(str(key))
 
 
 def _set_blocked(namespace: str, blocked: bool) -> None:
-    async def work(store: Store) -> None:
-        ident = await store.get_identity(namespace)
-        if ident is None:
-            raise click.ClickException(f"namespace '{namespace}' does not exist")
-        await store.update_identity(
-            Identity(
-                subject=ident.subject,
-                namespace=ident.namespace,
-                uuid=ident.uuid,
-                key_hash=ident.key_hash,
-                blocked=blocked,
-                limits=ident.limits,
-            )
-        )
-
-    _run(work)
+    _change(namespace, blocked=blocked)
 
 
 @user.command("block")
@@ -214,36 +197,16 @@ def limits_set(namespace: str, **values: Any) -> None:
     if not given:
         raise click.UsageError("give at least one limit, e.g. --invocationsPerMinute 120")
 
-    async def work(store: Store) -> dict[str, Any]:
-        ident = await store.get_identity(namespace)
-        if ident is None:
-            raise click.ClickException(f"namespace '{namespace}' does not exist")
-        merged = {**ident.limits, **check_overrides(given)}
-        await store.update_identity(
-            Identity(
-                subject=ident.subject,
-                namespace=ident.namespace,
-                uuid=ident.uuid,
-                key_hash=ident.key_hash,
-                blocked=ident.blocked,
-                limits=merged,
-            )
-        )
-        return merged
-
-    click.echo(json.dumps(_run(work), indent=2))
+    checked = check_overrides(given)
+    current = _run(lambda store: existing(store, namespace))
+    updated = _change(namespace, limits={**current.limits, **checked})
+    click.echo(json.dumps(updated.limits, indent=2))
 
 
 @limits.command("get")
 @click.argument("namespace")
 def limits_get(namespace: str) -> None:
-    async def work(store: Store) -> dict[str, Any]:
-        ident = await store.get_identity(namespace)
-        if ident is None:
-            raise click.ClickException(f"namespace '{namespace}' does not exist")
-        return ident.limits
-
-    click.echo(json.dumps(_run(work), indent=2))
+    click.echo(json.dumps(_run(lambda store: existing(store, namespace)).limits, indent=2))
 
 
 @limits.command("delete")
@@ -251,20 +214,5 @@ def limits_get(namespace: str) -> None:
 def limits_delete(namespace: str) -> None:
     """Remove NAMESPACE's overrides: the system defaults apply again."""
 
-    async def work(store: Store) -> None:
-        ident = await store.get_identity(namespace)
-        if ident is None:
-            raise click.ClickException(f"namespace '{namespace}' does not exist")
-        await store.update_identity(
-            Identity(
-                subject=ident.subject,
-                namespace=ident.namespace,
-                uuid=ident.uuid,
-                key_hash=ident.key_hash,
-                blocked=ident.blocked,
-                limits={},
-            )
-        )
-
-    _run(work)
+    _change(namespace, limits={})
     click.echo(f"limits of {namespace} reset to the system defaults")

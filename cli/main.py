@@ -4,6 +4,8 @@ property, namespace, list) that talk to the REST API."""
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from cli.action import action
@@ -17,13 +19,15 @@ from cli.properties import property_group
 from cli.rule import rule
 from cli.trigger import trigger
 from standalone.main import standalone
+from whisk.logs import configure_logging
 
 
 @click.group(help=f"Whisk: an OpenWhisk-compatible serverless engine.\n\n{GLOBAL_FLAGS_NOTE}")
 @click.version_option(package_name="whisk")
 @connection_options
 def main() -> None:
-    pass
+    # the CLI's own log lines: console format, on stderr, warnings and up (WHISK_LOG_LEVEL)
+    configure_logging("console", os.environ.get("WHISK_LOG_LEVEL") or "warning")
 
 
 main.add_command(admin)

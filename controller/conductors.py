@@ -20,6 +20,7 @@ from typing import Any
 
 import structlog
 
+from controller.background import BackgroundRuns
 from controller.invocation import InvocationService, InvokeOutcome, now_ms, record_of
 from controller.resolve import ResolvedAction, resolve_action
 from controller.sequences import SequenceRunner
@@ -62,7 +63,7 @@ class ConductorRunner:
         self._invocations = invocations
         self._sequences = sequences
         self._clock_ms = clock_ms
-        self._background: set[asyncio.Task[Any]] = set()
+        self._background = BackgroundRuns()
 
     async def invoke(
         self,
@@ -94,25 +95,19 @@ class ConductorRunner:
             ],
         )
         await self._store.put_activation(record_of(pending, None))
-        run = asyncio.create_task(
+        run = self._background.start(
             self._run(identity, limits, resolved, pending, payload or {}, tid, api_key)
         )
-        self._background.add(run)
-        run.add_done_callback(self._background.discard)
-        aid = str(pending.activation_id)
-        if not blocking:
-            return InvokeOutcome(aid, None)
-        cap = self._invocations.max_wait_ms
-        wait = min(wait_ms or cap, cap)
-        try:
-            return InvokeOutcome(aid, await asyncio.wait_for(asyncio.shield(run), wait / 1000))
-        except TimeoutError:
-            return InvokeOutcome(aid, None)
+        return await self._background.outcome(
+            str(pending.activation_id),
+            run,
+            blocking=blocking,
+            wait_ms=wait_ms,
+            cap_ms=self._invocations.max_wait_ms,
+        )
 
     async def close(self) -> None:
-        for task in list(self._background):
-            task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
+        await self._background.close()
 
     async def _run(
         self,

@@ -18,6 +18,7 @@ from typing import Any
 
 import structlog
 
+from controller.background import BackgroundRuns
 from controller.invocation import InvocationService, InvokeOutcome, now_ms, record_of
 from controller.resolve import ResolvedAction, resolve_action
 from whisk.entities.activation import (
@@ -58,7 +59,7 @@ class SequenceRunner:
         self._store = store
         self._invocations = invocations
         self._clock_ms = clock_ms
-        self._background: set[asyncio.Task[Any]] = set()
+        self._background = BackgroundRuns()
 
     async def invoke(
         self,
@@ -75,23 +76,17 @@ class SequenceRunner:
         await self._invocations.admit(identity, limits)
         run = _Run(identity, limits, tid, api_key)
         pending = await self._start(run, resolved, cause=None)
-        chain = asyncio.create_task(self._finish(run, resolved, pending, payload))
-        self._background.add(chain)
-        chain.add_done_callback(self._background.discard)
-        aid = str(pending.activation_id)
-        if not blocking:
-            return InvokeOutcome(aid, None)
-        cap = self._invocations.max_wait_ms
-        wait = min(wait_ms or cap, cap)
-        try:
-            return InvokeOutcome(aid, await asyncio.wait_for(asyncio.shield(chain), wait / 1000))
-        except TimeoutError:
-            return InvokeOutcome(aid, None)
+        chain = self._background.start(self._finish(run, resolved, pending, payload))
+        return await self._background.outcome(
+            str(pending.activation_id),
+            chain,
+            blocking=blocking,
+            wait_ms=wait_ms,
+            cap_ms=self._invocations.max_wait_ms,
+        )
 
     async def close(self) -> None:
-        for task in list(self._background):
-            task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
+        await self._background.close()
 
     async def _start(
         self, run: _Run, resolved: ResolvedAction, cause: ActivationId | None
