@@ -18,7 +18,6 @@ import aiohttp
 import pytest
 
 from tests.deploy.conftest import ECHO, Caller, build_stack
-from tests.e2e.conftest import npm_clients  # noqa: F401  (fixture)
 from tests.harness import Stack
 
 EVERY_SECOND = "* * * * * *"  # six fields: seconds first, as OpenWhisk's alarms package allows
@@ -167,7 +166,7 @@ const ow = openwhisk({ apihost: process.env.APIHOST, api_key: process.env.AUTH }
 async def test_npm_client_feeds_create_and_delete(
     stack: Stack,
     caller: Caller,
-    npm_clients: Path,  # noqa: F811
+    npm_clients: Path,
 ) -> None:
     env = {
         **os.environ,
