@@ -11,6 +11,7 @@ activation still completes and is stored.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -27,7 +28,7 @@ from whisk.entities.action import Action
 from whisk.entities.activation import Activation, ActivationId, annotation, whisk_error
 from whisk.entities.exec import SequenceExec
 from whisk.entities.namespace_limits import NamespaceLimits
-from whisk.errors import InvalidArgument, PayloadTooLarge, Unavailable, WhiskError
+from whisk.errors import InvalidArgument, PayloadTooLarge, Throttled, Unavailable, WhiskError
 from whisk.messages import (
     ActionRef,
     ActivationMessage,
@@ -77,6 +78,14 @@ class InvokeOutcome:
 
     activation_id: str
     activation: Activation | None  # None: not finished within the wait (or non-blocking)
+
+
+ACTION_CONCURRENCY_ANNOTATION = "concurrentInvocations"
+
+
+def action_flight_id(activation_id: str) -> str:
+    """The id under which an activation counts toward its action's own concurrency limit."""
+    return hashlib.md5(f"action:{activation_id}".encode()).hexdigest()
 
 
 def now_ms() -> int:
@@ -140,6 +149,7 @@ class InvocationService:
         self._clock_ms = clock_ms
         self._controller = ControllerInstanceId(config.controller_id)
         self.redeliverer: Redeliverer | None = None
+        self._action_flights: set[str] = set()  # activations counted against their action
 
     async def admit(
         self,
@@ -196,6 +206,7 @@ class InvocationService:
             await self.admit(identity, limits, aid, expires)
         else:
             await self._throttles.acquire(identity.namespace, aid, expires)
+        await self._admit_action(action, aid, expires)
         extra_annotations = [
             *(extra_annotations or []),
             *retry_annotations(attempt, first_id or aid),
@@ -221,7 +232,7 @@ class InvocationService:
         try:
             await self._store.put_activation(record_of(pending, package))
         except BaseException:
-            await self._throttles.release(aid)
+            await self._release(aid)
             raise
         extra: dict[str, Any] = {"wait_start_ms": accepted, "annotations": passed}
         if api_key is not None and action.annotations.is_truthy("provide-api-key"):
@@ -256,7 +267,7 @@ class InvocationService:
                 self._config.publish_timeout_ms / 1000,
             )
         except TimeoutError:
-            await self._throttles.release(aid)
+            await self._release(aid)
             failed = pending.completed(
                 whisk_error("The activation could not be scheduled: the bus did not accept it."),
                 self._clock_ms(),
@@ -264,14 +275,14 @@ class InvocationService:
             await self._store.put_activation(record_of(failed, package))
             raise Unavailable() from None
         except WhiskError as exc:
-            await self._throttles.release(aid)
+            await self._release(aid)
             failed = pending.completed(
                 whisk_error(f"The activation could not be scheduled: {exc.message}"),
                 self._clock_ms(),
             )
             await self._store.put_activation(record_of(failed, package))
             raise
-        ack.add_done_callback(lambda _: asyncio.ensure_future(self._throttles.release(aid)))
+        ack.add_done_callback(lambda _: asyncio.ensure_future(self._release(aid)))
         if not blocking:
             policy = policy_from_annotations(action.annotations.as_dict())
             if policy.active and self.redeliverer is not None:
@@ -299,6 +310,28 @@ class InvocationService:
             raise
         return InvokeOutcome(aid, await self._finished(result, aid, identity.namespace))
 
+    async def _admit_action(self, action: Action, aid: str, expires_ms: int) -> None:
+        """Beyond OpenWhisk: an action annotated ``concurrentInvocations: N`` never has more
+        than N activations in flight, counted across all controllers (429 beyond)."""
+        allowed = action.annotations.get(ACTION_CONCURRENCY_ANNOTATION)
+        if not isinstance(allowed, int) or isinstance(allowed, bool) or allowed < 1:
+            return
+        key = f"action:{action.fqn.path}/{action.fqn.name}"
+        before = await self._throttles.acquire(key, action_flight_id(aid), expires_ms)
+        self._action_flights.add(aid)
+        if before >= allowed:
+            await self._release(aid)
+            raise Throttled(
+                "Too many concurrent requests in flight for this action "
+                f"(count: {before}, allowed: {allowed})."
+            )
+
+    async def _release(self, aid: str) -> None:
+        await self._throttles.release(aid)
+        if aid in self._action_flights:
+            self._action_flights.discard(aid)
+            await self._throttles.release(action_flight_id(aid))
+
     @property
     def max_wait_ms(self) -> int:
         return self._config.max_blocking_wait_ms
@@ -322,7 +355,7 @@ class InvocationService:
     async def record_forced(self, namespace: str, activation_id: str) -> None:
         """The load balancer gave up on an activation: if its record is still pending, it
         becomes a whisk internal error (nothing stays half-written)."""
-        await self._throttles.release(activation_id)
+        await self._release(activation_id)
         stored = await self._store.get_activation(namespace, activation_id)
         if stored is None:
             return

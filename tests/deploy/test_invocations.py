@@ -251,3 +251,26 @@ async def test_failed_async_activation_is_retried_then_dead_lettered(caller: Cal
     assert {"key": "deadLetter", "value": f"trigger:/{final['namespace']}/dlq"} in final[
         "annotations"
     ]
+
+
+async def test_per_action_concurrency_limit_answers_429(caller: Caller) -> None:
+    body = {
+        "exec": {"kind": "python:3.11", "code": SLEEPY},
+        "limits": {"timeout": 20_000},
+        "annotations": [{"key": "concurrentInvocations", "value": 1}],
+    }
+    status, _ = await caller.call("PUT", "actions/single", body)
+    assert status == 200
+    await caller.action("other", SLEEPY, timeout=20_000)
+    status, first = await caller.call("POST", "actions/single", {"seconds": 2})
+    assert status == 202
+    status, reply = await caller.call("POST", "actions/single", {"seconds": 0})
+    assert status == 429
+    assert reply["error"] == (
+        "Too many concurrent requests in flight for this action (count: 1, allowed: 1)."
+    )
+    status, _ = await caller.call("POST", "actions/other", {"seconds": 0})
+    assert status == 202  # other actions of the namespace are not held back
+    await caller.wait_record(first["activationId"])
+    status, _ = await caller.call("POST", "actions/single", {"seconds": 0})
+    assert status == 202
