@@ -133,17 +133,39 @@ async def docker_answers(socket_path: str) -> bool:
         await api.close()
 
 
-async def make_factory(settings: InvokerSettings) -> ContainerFactory:
+async def missing_images(socket_path: str, images: list[str]) -> list[str]:
+    api = DockerApi(socket_path)
+    missing = []
+    try:
+        for image in images:
+            try:
+                await api.inspect_image(image)
+            except WhiskError:
+                missing.append(image)
+    finally:
+        await api.close()
+    return missing
+
+
+async def make_factory(
+    settings: InvokerSettings, images: list[str] | None = None
+) -> ContainerFactory:
     choice = settings.factory
     if choice is FactoryChoice.AUTO:
         choice = FactoryChoice.PROCESS
-        if await docker_answers(settings.docker_socket):
-            choice = FactoryChoice.DOCKER
-        else:
+        if not await docker_answers(settings.docker_socket):
             log.warning(
                 "NO DOCKER ENGINE ANSWERS: running actions as local processes, WITHOUT ISOLATION",
                 socket=settings.docker_socket,
             )
+        elif missing := await missing_images(settings.docker_socket, images or []):
+            log.warning(
+                "Docker answers but the runtime images are missing: running actions as local "
+                "processes, WITHOUT ISOLATION; build the images with scripts/build-images.sh",
+                missing=missing,
+            )
+        else:
+            choice = FactoryChoice.DOCKER
     if choice is FactoryChoice.DOCKER:
         docker = DockerSettings(
             instance_label=settings.label,
@@ -165,7 +187,7 @@ async def build_invoker_service(
     """The invoker, wired and not started: ``await service.start()``, later ``drain()``.
     The service closes the container factory it made; the bus and the store stay the caller's."""
     manifest, raw = _manifest(settings.runtimes_manifest)
-    factory = await make_factory(settings)
+    factory = await make_factory(settings, sorted({k.image for k in manifest.kinds.values()}))
     cells = stem_cells_from_manifest(raw) if settings.stem_cells else ()
     cells = tuple(c for c in cells if c.memory_mb <= settings.user_memory_mb)
     pool_config = PoolConfig(
