@@ -88,6 +88,7 @@ class ContainerPool:
         self._ids = itertools.count(1)
         self._stem_failures: dict[tuple[str, int], int] = {}
         self._runs = 0
+        self._stem_runs = 0  # runs on a taken stem cell whose replacement waits for them
         self._closing = False
         self._changed = asyncio.Condition()
         self._housekeeper: asyncio.Task[None] | None = None
@@ -210,7 +211,8 @@ class ContainerPool:
                 future.set_result(decision.reason)
             else:
                 future.set_result(self._apply(decision, request))
-        self._refill_stem_cells()
+        if not self._stem_runs:
+            self._refill_stem_cells()
         self._spawn(self._notify())
 
     def _apply(self, decision: scheduling.Decision, request: RunRequest) -> Placement:
@@ -224,6 +226,9 @@ class ContainerPool:
                 return Placement(cid, kind)
             case scheduling.UsePrewarmed(cid):
                 self._set(self._state.get(cid).taken(request.key, request.concurrency, now))
+                # its replacement starts once this run has its result: on a small machine a
+                # container start next to the /init would slow the very run it serves
+                self._stem_runs += 1
                 return Placement(cid, StartKind.PREWARMED)
             case scheduling.CreateCold(evict):
                 for victim in evict:
@@ -295,6 +300,9 @@ class ContainerPool:
             destroy = True
         finally:
             self._release(cid, destroy=destroy)
+            if placement.start is StartKind.PREWARMED:
+                self._stem_runs -= 1
+                self._refill_stem_cells()
         return RunOutcome(
             response, start_ms, self._wall_ms(), init_time, timed_out, logs, cid, placement.start
         )
