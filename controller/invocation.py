@@ -36,7 +36,8 @@ from whisk.messages import (
     TransactionId,
     UserRef,
 )
-from whisk.store.ports import ActivationRecord, ActivationStore, Identity
+from whisk.store.ports import ActivationStore, Identity
+from whisk.store.records import activation_record
 
 log = structlog.get_logger(__name__)
 
@@ -92,17 +93,7 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def record_of(activation: Activation, package: str | None) -> ActivationRecord:
-    return ActivationRecord(
-        activation_id=str(activation.activation_id),
-        namespace=activation.namespace,
-        name=activation.name,
-        package=package,
-        start=activation.start,
-        end=activation.end,
-        status_code=None if activation.response is None else int(activation.response.status_code),
-        doc=activation.to_stored_doc(),
-    )
+record_of = activation_record  # the controller's name for it
 
 
 def merged_payload(resolved: ResolvedAction, payload: dict[str, Any] | None) -> dict[str, Any]:
