@@ -7,11 +7,11 @@ from typing import Any
 import click
 
 from cli.artifacts import ExecFlags, build_exec
-from cli.command import Session, calling, json_option, noun, session
+from cli.command import Session, calling, fetch_page, json_option, list_options, noun, session
 from cli.invoke import invoke_and_show
 from cli.local import run
 from cli.names import QualifiedName, namespace_path, parse_name
-from cli.output import ACTION_KEYS, action_row, ok, ordered, show_json, show_list
+from cli.output import ACTION_KEYS, action_row, ok, ordered, present_list, show_json
 from cli.params import (
     annotation_value,
     collect,
@@ -259,23 +259,16 @@ def list_path(target: str | None, default_namespace: str) -> str:
 
 @action.command("list")
 @click.argument("target", metavar="[/NAMESPACE | PACKAGE]", required=False)
-@click.option("-s", "--skip", type=int, default=0, show_default=True, help="Skip this many.")
-@click.option("-l", "--limit", type=int, default=30, show_default=True, help="At most this many.")
-@click.option("-n", "--name-sort", is_flag=True, help="Sort by name.")
-@json_option
+@list_options
 @click.pass_context
 def list_actions(
     ctx: click.Context, target: str | None, skip: int, limit: int, name_sort: bool, as_json: bool
 ) -> None:
     """List the actions of the namespace, or of one PACKAGE."""
     s = session(ctx)
-    with calling("obtain the list of actions", "list", "action"):
-        rows = s.client.request(
-            "GET", list_path(target, s.namespace), query={"limit": limit, "skip": skip}
-        ).body
-    if as_json:
-        show_json(rows)
-        return
-    if name_sort:
-        rows = sorted(rows, key=lambda a: (str(a.get("namespace")), str(a.get("name"))))
-    show_list("actions", (action_row(a) for a in rows))
+    rows = fetch_page(s, "action", list_path(target, s.namespace), skip, limit)
+    present_list(
+        rows, header="actions", as_json=as_json, name_sort=name_sort,
+        render=lambda rs: (action_row(a) for a in rs),
+        sort_key=lambda a: (str(a.get("namespace")), str(a.get("name"))),
+    )  # fmt: skip

@@ -157,3 +157,25 @@ def noun(name: str, help_text: str) -> WhiskGroup:
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print the API's JSON as it is (for scripts)."
 )
+
+
+def list_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--skip``, ``--limit``, ``--name-sort`` and ``--json``, as every wsk list has them."""
+    for option in reversed(
+        (
+            click.option("-s", "--skip", type=int, default=0, show_default=True,
+                         help="Skip this many."),
+            click.option("-l", "--limit", type=int, default=30, show_default=True,
+                         help="At most this many."),
+            click.option("-n", "--name-sort", is_flag=True, help="Sort by name."),
+            json_option,
+        )
+    ):  # fmt: skip
+        func = option(func)
+    return func
+
+
+def fetch_page(s: Session, what: str, path: str, skip: int, limit: int) -> list[dict[str, Any]]:
+    """One page of a collection (``what`` is the wsk noun: action, package, trigger...)."""
+    with calling(f"obtain the list of {what}s", "list", what):
+        return list(s.client.request("GET", path, query={"limit": limit, "skip": skip}).body)

@@ -6,7 +6,7 @@ Formatting is pure (``*_row``, ``to_json``, ``activation_table``); ``ok``/``show
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -68,6 +68,22 @@ def bold(text: str) -> str:
 
 def show_json(value: Any, *, sort_keys: bool = False, err: bool = False) -> None:
     click.echo(to_json(value, sort_keys=sort_keys), err=err)
+
+
+def present_list(
+    rows: list[dict[str, Any]],
+    *,
+    header: str,
+    as_json: bool,
+    name_sort: bool,
+    render: Callable[[list[dict[str, Any]]], Iterable[str]],
+    sort_key: Callable[[dict[str, Any]], Any] = lambda e: str(e.get("name")),
+) -> None:
+    """A list as wsk prints it (table, optionally sorted by name), or the raw JSON."""
+    if as_json:
+        show_json(rows)
+        return
+    show_list(header, render(sorted(rows, key=sort_key) if name_sort else rows))
 
 
 def show_list(header: str, rows: Iterable[str]) -> None:

@@ -7,9 +7,9 @@ from typing import Any
 import click
 
 from cli.action import annotation_opts, param_opts, with_options
-from cli.command import Session, calling, json_option, noun, session
+from cli.command import Session, calling, fetch_page, json_option, list_options, noun, session
 from cli.names import QualifiedName, namespace_path, parse_name
-from cli.output import ok, ordered, package_row, show_json, show_list
+from cli.output import ok, ordered, package_row, present_list, show_json
 from cli.params import collect, key_values
 from whisk.errors import InvalidArgument
 
@@ -163,26 +163,18 @@ def list_path(target: str | None, default_namespace: str) -> str:
 
 @package.command("list")
 @click.argument("target", metavar="[/NAMESPACE]", required=False)
-@click.option("-s", "--skip", type=int, default=0, show_default=True, help="Skip this many.")
-@click.option("-l", "--limit", type=int, default=30, show_default=True, help="At most this many.")
-@click.option("-n", "--name-sort", is_flag=True, help="Sort by name.")
-@json_option
+@list_options
 @click.pass_context
 def list_packages(
     ctx: click.Context, target: str | None, skip: int, limit: int, name_sort: bool, as_json: bool
 ) -> None:
     """List the packages of the namespace (of another one: only its shared packages)."""
     s = session(ctx)
-    with calling("obtain the list of packages", "list", "package"):
-        rows = s.client.request(
-            "GET", list_path(target, s.namespace), query={"limit": limit, "skip": skip}
-        ).body
-    if as_json:
-        show_json(rows)
-        return
-    if name_sort:
-        rows = sorted(rows, key=lambda p: str(p.get("name")))
-    show_list("packages", (package_row(p) for p in rows))
+    rows = fetch_page(s, "package", list_path(target, s.namespace), skip, limit)
+    present_list(
+        rows, header="packages", as_json=as_json, name_sort=name_sort,
+        render=lambda rs: (package_row(p) for p in rs),
+    )  # fmt: skip
 
 
 @package.command("refresh")

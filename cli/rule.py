@@ -6,9 +6,9 @@ from typing import Any
 
 import click
 
-from cli.command import Session, calling, json_option, noun, session
+from cli.command import Session, calling, fetch_page, json_option, list_options, noun, session
 from cli.names import QualifiedName, namespace_path, parse_name
-from cli.output import ok, ordered, rule_row, show_json, show_list
+from cli.output import ok, ordered, present_list, rule_row, show_json
 from whisk.errors import InvalidArgument
 
 rule = noun("rule", "Work with rules.")
@@ -162,25 +162,16 @@ def rule_rows(s: Session, rules: list[dict[str, Any]]) -> list[str]:
 
 
 def list_rules_json(s: Session, skip: int, limit: int) -> list[dict[str, Any]]:
-    with calling("obtain the list of rules", "list", "rule"):
-        return s.client.request(  # type: ignore[no-any-return]
-            "GET", f"{namespace_path(s.namespace)}/rules", query={"limit": limit, "skip": skip}
-        ).body
+    return fetch_page(s, "rule", f"{namespace_path(s.namespace)}/rules", skip, limit)
 
 
 @rule.command("list")
-@click.option("-s", "--skip", type=int, default=0, show_default=True, help="Skip this many.")
-@click.option("-l", "--limit", type=int, default=30, show_default=True, help="At most this many.")
-@click.option("-n", "--name-sort", is_flag=True, help="Sort by name.")
-@json_option
+@list_options
 @click.pass_context
 def list_rules(ctx: click.Context, skip: int, limit: int, name_sort: bool, as_json: bool) -> None:
     """List the rules of the namespace, with their status."""
     s = session(ctx)
-    rules = list_rules_json(s, skip, limit)
-    if as_json:
-        show_json(rules)
-        return
-    if name_sort:
-        rules = sorted(rules, key=lambda r: str(r.get("name")))
-    show_list("rules", rule_rows(s, rules))
+    present_list(
+        list_rules_json(s, skip, limit), header="rules", as_json=as_json, name_sort=name_sort,
+        render=lambda rs: rule_rows(s, rs),
+    )  # fmt: skip

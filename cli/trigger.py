@@ -12,10 +12,10 @@ import click
 
 from cli.action import annotation_opts, param_opts, with_options
 from cli.client import ApiError
-from cli.command import Session, calling, json_option, noun, session
+from cli.command import Session, calling, fetch_page, json_option, list_options, noun, session
 from cli.invoke import activation_id_of
 from cli.names import QualifiedName, namespace_path, parse_name
-from cli.output import ok, ordered, show_json, show_list, trigger_row
+from cli.output import ok, ordered, present_list, show_json, trigger_row
 from cli.params import annotation_value, collect, key_values, parse_value
 from whisk.errors import InvalidArgument
 
@@ -230,23 +230,15 @@ def _explain_kept(exc: ApiError, qn: QualifiedName) -> None:
 
 
 @trigger.command("list")
-@click.option("-s", "--skip", type=int, default=0, show_default=True, help="Skip this many.")
-@click.option("-l", "--limit", type=int, default=30, show_default=True, help="At most this many.")
-@click.option("-n", "--name-sort", is_flag=True, help="Sort by name.")
-@json_option
+@list_options
 @click.pass_context
 def list_triggers(
     ctx: click.Context, skip: int, limit: int, name_sort: bool, as_json: bool
 ) -> None:
     """List the triggers of the namespace."""
     s = session(ctx)
-    with calling("obtain the list of triggers", "list", "trigger"):
-        rows = s.client.request(
-            "GET", f"{namespace_path(s.namespace)}/triggers", query={"limit": limit, "skip": skip}
-        ).body
-    if as_json:
-        show_json(rows)
-        return
-    if name_sort:
-        rows = sorted(rows, key=lambda t: str(t.get("name")))
-    show_list("triggers", (trigger_row(t) for t in rows))
+    rows = fetch_page(s, "trigger", f"{namespace_path(s.namespace)}/triggers", skip, limit)
+    present_list(
+        rows, header="triggers", as_json=as_json, name_sort=name_sort,
+        render=lambda rs: (trigger_row(t) for t in rs),
+    )  # fmt: skip
