@@ -26,10 +26,10 @@ import subprocess
 import tempfile
 import time
 
+from invoker.activations import run_request
 from invoker.invoker import Invoker
 from invoker.main import FactoryChoice, InvokerSettings, build_invoker_service, docker_answers
 from invoker.pool.state import ContainerState
-from invoker.activations import run_request
 from whisk.bus import Consumer, topics
 from whisk.bus.memory import MemoryBus
 from whisk.entities.action import Action
