@@ -14,12 +14,15 @@ SQLite ``BEGIN IMMEDIATE`` so that writers queue for the lock instead of failing
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import QueuePool
 
@@ -61,7 +64,6 @@ def _sqlite_engine(url: str) -> Engine:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
@@ -74,6 +76,28 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
+def _ensure_wal(engine: Engine, attempts: int = 100) -> None:
+    """Switch the file to WAL once, before any thread connects. The journal mode is stored in
+    the file; switching it needs an exclusive lock that SQLite does not wait for (no busy
+    handler), so two connections racing to set it on every connect could fail at random."""
+    for attempt in range(attempts):
+        try:
+            raw = engine.raw_connection()
+            try:
+                raw.cursor().execute("PRAGMA journal_mode = WAL")
+            finally:
+                raw.close()
+            return
+        except (OperationalError, sqlite3.OperationalError) as exc:
+            busy = "locked" in str(exc) or "busy" in str(exc)
+            if busy and attempt < attempts - 1:
+                time.sleep(0.05)
+                continue
+            if isinstance(exc, OperationalError):
+                raise
+            raise OperationalError("PRAGMA journal_mode = WAL", None, exc) from exc
+
+
 class SqliteRunner(Runner):
     dialect = "sqlite"
 
@@ -82,6 +106,15 @@ class SqliteRunner(Runner):
         self._autocommit = self._engine.execution_options(isolation_level="AUTOCOMMIT")
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="whisk-sqlite-read")
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="whisk-sqlite-write")
+        self._wal_ready = False
+
+    async def _prepare(self) -> None:
+        """WAL first, once, before any other connection is made (see ``_ensure_wal``)."""
+        if not self._wal_ready:
+            await asyncio.get_running_loop().run_in_executor(
+                self._writer, _ensure_wal, self._engine
+            )
+            self._wal_ready = True
 
     def _read_sync(self, work: Work[T]) -> T:
         with self._autocommit.connect() as conn:
@@ -97,18 +130,21 @@ class SqliteRunner(Runner):
 
     async def read(self, work: Work[T]) -> T:
         with translated():
+            await self._prepare()
             return await asyncio.get_running_loop().run_in_executor(
                 self._reader, self._read_sync, work
             )
 
     async def write(self, work: Work[T]) -> T:
         with translated():
+            await self._prepare()
             return await asyncio.get_running_loop().run_in_executor(
                 self._writer, self._write_sync, work
             )
 
     async def write_one(self, work: Work[T]) -> T:
         with translated():
+            await self._prepare()
             return await asyncio.get_running_loop().run_in_executor(
                 self._writer, self._write_one_sync, work
             )
