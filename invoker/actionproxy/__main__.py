@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from .app import ProxyApp
 from .executor import Executor
+from .logs import redirect_to_fifos
 from .server import TCPServer, UnixServer
 
 
@@ -32,6 +33,11 @@ def parse_args(argv: Sequence[str] | None, environ: dict[str, str]) -> argparse.
         help="runs served at once; more wait (default: $WHISK_CONCURRENCY or 1)",
     )
     parser.add_argument("--node", default="node", help="the node executable (nodejs runtime)")
+    parser.add_argument(
+        "--log-dir",
+        metavar="DIR",
+        help="write stdout/stderr into the FIFOs 'stdout' and 'stderr' the invoker made in DIR",
+    )
     args = parser.parse_args(argv)
     if args.unix is None and args.port is None:
         args.port = 8080
@@ -50,6 +56,8 @@ def make_executor(args: argparse.Namespace) -> Executor:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv, dict(os.environ))
+    if args.log_dir:
+        redirect_to_fifos(args.log_dir)
     app = ProxyApp(make_executor(args), args.concurrency)
     servers: list[UnixServer | TCPServer] = []
     if args.unix:

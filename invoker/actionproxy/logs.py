@@ -40,3 +40,28 @@ def _write(stream: object, line: str) -> None:
         stream.flush()  # type: ignore[attr-defined]
     except (OSError, ValueError):
         return
+
+
+def redirect_to_fifos(directory: str) -> bool:
+    """Send this process's stdout and stderr (and its children's) into the FIFOs named
+    ``stdout`` and ``stderr`` that the invoker made in ``directory``, where it reads them
+    directly instead of through the container engine. Streams without a FIFO are left alone.
+    Returns whether anything was redirected."""
+    import os
+    import stat
+
+    redirected = False
+    for name, fd in (("stdout", 1), ("stderr", 2)):
+        path = os.path.join(directory, name)
+        try:
+            if not stat.S_ISFIFO(os.stat(path).st_mode):
+                continue
+        except OSError:
+            continue
+        stream = sys.stdout if fd == 1 else sys.stderr
+        _flush(stream)
+        target = os.open(path, os.O_WRONLY)  # the invoker holds the read end open
+        os.dup2(target, fd)
+        os.close(target)
+        redirected = True
+    return redirected

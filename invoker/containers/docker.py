@@ -27,6 +27,7 @@ from invoker.containers.docker_config import (
     create_body,
 )
 from invoker.containers.docker_oom import OomWatcher, cgroup_oom_kills
+from invoker.containers.fifo_logs import FifoLogs, make_fifos
 from invoker.containers.log_buffer import LogBuffer
 from invoker.containers.logs import FrameDecoder, LineSplitter, rfc3339_nano
 from invoker.containers.ports import CollectedLogs, ContainerSpec, ProxyResponse, Transport
@@ -48,8 +49,10 @@ class DockerContainer:
         logs: LogBuffer,
         socket_dir: Path,
         oom: OomWatcher,
+        fifos: FifoLogs | None = None,
     ) -> None:
         self._api = api
+        self._fifos = fifos
         self._oom = oom
         self._id = container_id
         self.name = name
@@ -128,7 +131,17 @@ class DockerContainer:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
+        if self._fifos is not None:
+            self._fifos.close()
         self._logs.close()
+
+
+def _owner(user: str) -> tuple[int, int] | None:
+    """The container user's uid/gid when we may hand files to it (we run as root)."""
+    uid, _, gid = user.partition(":")
+    if os.geteuid() == 0 and uid.isdigit():
+        return int(uid), int(gid) if gid.isdigit() else int(uid)
+    return None
 
 
 async def _pump(stream: RawStream, logs: LogBuffer) -> None:
@@ -185,10 +198,16 @@ class DockerFactory:
         self._oom.start()
         user = await self._user_for(spec.image)
         socket_dir = self._socket_dir(spec.name, user)
+        logs = LogBuffer()
+        fifos = FifoLogs()
+        if self.settings.fifo_logs and spec.transport is Transport.UNIX:
+            make_fifos(socket_dir, _owner(user))
+            await fifos.follow(socket_dir, logs)  # before start: the proxy opens them at once
         body = create_body(spec, self.settings, user, str(socket_dir))
         try:
             container_id = await self._api.create(spec.name, body)
         except WhiskError:
+            fifos.close()
             shutil.rmtree(socket_dir, ignore_errors=True)
             raise
         try:
@@ -200,12 +219,13 @@ class DockerFactory:
                 stream.close()
                 raise
         except BaseException:
+            fifos.close()
             with contextlib.suppress(WhiskError):
                 await self._api.remove(container_id)
             shutil.rmtree(socket_dir, ignore_errors=True)
             raise
         container = DockerContainer(
-            self._api, container_id, spec.name, client, LogBuffer(), socket_dir, self._oom
+            self._api, container_id, spec.name, client, logs, socket_dir, self._oom, fifos
         )
         container.follow(stream)
         container.on_destroyed = self._forget

@@ -34,6 +34,7 @@ class DockerSettings:
     proxy_entrypoint: tuple[str, ...] = ("python3", "-m", "actionproxy")
     tcp_port: int = 8080  # blackbox images
     log_max_size: str = "10m"  # json-file copy kept by Docker for `docker logs` (debugging)
+    fifo_logs: bool = True  # our images write logs into FIFOs in the socket dir (fifo_logs.py)
 
     def __post_init__(self) -> None:
         if self.user_memory_mb <= 0 or self.pids_limit <= 0 or self.nofile <= 0:
@@ -84,6 +85,8 @@ def create_body(
         host_config["Binds"] = [f"{socket_dir}:{SOCKET_MOUNT}"]
         body["Entrypoint"] = list(settings.proxy_entrypoint)
         body["Cmd"] = ["--unix", f"{SOCKET_MOUNT}/{SOCKET_NAME}"]
+        if settings.fifo_logs:
+            body["Cmd"] += ["--log-dir", SOCKET_MOUNT]
     else:
         body["ExposedPorts"] = {f"{settings.tcp_port}/tcp": {}}
     return body
