@@ -6,9 +6,9 @@ For each backend (the process factory always; Docker when an engine answers and 
 image exists):
 
 * warm run: ``Invoker.run`` of a trivial Python action on a warm container, p50/p99, next to
-  the floor: a raw ``POST /run`` to the same container over the same transport (the container
-  port's ``run``, i.e. the same keep-alive Unix-socket client), without the pool, log
-  collection or the activation record;
+  the floor: a raw ``POST /run`` of the same body to the same container over the same transport
+  (the container port's ``run``, i.e. the same keep-alive Unix-socket client), without the
+  pool, log collection or the activation record;
 * stem-cell start: the first result from a prewarmed container (``/init`` + ``/run`` through
   ``Invoker.run``), next to the floor of raw ``/init`` + ``/run`` on a freshly created container
   that was given time to start.
@@ -33,6 +33,7 @@ from invoker.containers.ports import ContainerFactory, ContainerSpec
 from invoker.invoker import Invoker
 from invoker.pool.config import PoolConfig, StemCellSpec
 from invoker.pool.pool import ContainerPool
+from invoker.pool.protocol import run_payload
 from invoker.pool.requests import ExecSpec, RunLimits, RunRequest
 from invoker.pool.state import ContainerState
 from whisk.entities.activation import ActivationId
@@ -129,10 +130,15 @@ async def bench_backend(
         await timed(20, lambda: invoker.run(request(image)))  # warm-up
         warm = await timed(runs, lambda: invoker.run(request(image)))
 
-        # floor: raw POST /run to the same container, same transport
+        # floor: raw POST /run to the same container, same transport, the same body the pool
+        # sends (the run context becomes __OW_* variables in the proxy: part of the floor)
         handle = pool.container(cid)
-        payload = {"value": {"name": "bench"}, "activation_id": "0" * 32}
-        warm_floor = await timed(runs, lambda: handle.run(payload, 30))
+
+        def raw_run() -> Awaitable[Any]:
+            req = request(image)
+            return handle.run(run_payload(req, int(time.time() * 1000) + 30_000), 30)
+
+        warm_floor = await timed(runs, raw_run)
         return [
             row(name, "warm run", warm, warm_floor),
             row(name, "stem-cell start", stem, stem_floor),

@@ -91,6 +91,7 @@ class ContainerPool:
         self._stem_runs = 0  # runs on a taken stem cell whose replacement waits for them
         self._closing = False
         self._changed = asyncio.Condition()
+        self._watchers = 0  # callers of wait_until/drain waiting on _changed
         self._housekeeper: asyncio.Task[None] | None = None
 
     # -- public ---------------------------------------------------------------------------------
@@ -152,14 +153,22 @@ class ContainerPool:
 
     async def wait_until(self, predicate: Callable[[PoolState], bool]) -> None:
         """Return once ``predicate(state)`` holds (tests, benchmarks, start-up)."""
-        async with self._changed:
-            await self._changed.wait_for(lambda: predicate(self._state))
+        self._watchers += 1
+        try:
+            async with self._changed:
+                await self._changed.wait_for(lambda: predicate(self._state))
+        finally:
+            self._watchers -= 1
 
     async def drain(self) -> None:
         """Refuse new runs, wait for the running and waiting ones, destroy every container."""
         self._closing = True
-        async with self._changed:
-            await self._changed.wait_for(lambda: self._runs == 0)
+        self._watchers += 1
+        try:
+            async with self._changed:
+                await self._changed.wait_for(lambda: self._runs == 0)
+        finally:
+            self._watchers -= 1
         if self._housekeeper is not None:
             self._housekeeper.cancel()
             await asyncio.gather(self._housekeeper, return_exceptions=True)
@@ -213,7 +222,8 @@ class ContainerPool:
                 future.set_result(self._apply(decision, request))
         if not self._stem_runs:
             self._refill_stem_cells()
-        self._spawn(self._notify())
+        if self._watchers:  # a task per dispatch only when someone waits for a state
+            self._spawn(self._notify())
 
     def _apply(self, decision: scheduling.Decision, request: RunRequest) -> Placement:
         now = self._clock()
