@@ -18,9 +18,10 @@ capacity until it is dropped from the state.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from types import MappingProxyType
+from typing import Any
 
 from whisk.errors import InternalError
 
@@ -105,15 +106,14 @@ class ContainerData:
 
     def started(self) -> ContainerData:
         self._expect(ContainerState.STARTING)
-        return replace(self, state=ContainerState.PREWARMED)
+        return self._with(state=ContainerState.PREWARMED)
 
     def taken(self, action: ActionKey, concurrency: int, now: float) -> ContainerData:
         """A prewarmed stem cell given to ``action`` with its first run assigned."""
         self._expect(ContainerState.PREWARMED)
         if concurrency > self.max_concurrency:
             raise InternalError(f"stem cell {self.id} cannot serve {concurrency} runs at once")
-        return replace(
-            self,
+        return self._with(
             state=ContainerState.WARMING,
             action=action,
             active=1,
@@ -127,11 +127,11 @@ class ContainerData:
         if not self.has_capacity:
             raise InternalError(f"container {self.id} has no spare capacity")
         state = self.state if self.state is ContainerState.WARMING else ContainerState.BUSY
-        return replace(self, state=state, active=self.active + 1, last_used=now)
+        return self._with(state=state, active=self.active + 1, last_used=now)
 
     def initialised(self) -> ContainerData:
         self._expect(ContainerState.WARMING)
-        return replace(self, state=ContainerState.BUSY if self.active else ContainerState.WARM)
+        return self._with(state=ContainerState.BUSY if self.active else ContainerState.WARM)
 
     def run_finished(self, now: float) -> ContainerData:
         self._expect(ContainerState.WARMING, ContainerState.BUSY)
@@ -141,18 +141,28 @@ class ContainerData:
         state = self.state
         if state is ContainerState.BUSY and active == 0:
             state = ContainerState.WARM
-        return replace(self, state=state, active=active, last_used=now)
+        return self._with(state=state, active=active, last_used=now)
 
     def paused(self) -> ContainerData:
         self._expect(ContainerState.WARM)
-        return replace(self, state=ContainerState.PAUSED)
+        return self._with(state=ContainerState.PAUSED)
 
     def removing(self) -> ContainerData:
-        return replace(self, state=ContainerState.REMOVING)
+        return self._with(state=ContainerState.REMOVING)
+
+    def _with(self, **changes: Any) -> ContainerData:
+        """A copy with ``changes`` (faster than ``dataclasses.replace`` on this hot path; the
+        constructor still checks the result)."""
+        values = {name: getattr(self, name) for name in _CONTAINER_FIELDS}
+        values.update(changes)
+        return ContainerData(**values)
 
     def _expect(self, *states: ContainerState) -> None:
         if self.state not in states:
             raise InternalError(f"container {self.id} is {self.state}, expected one of {states}")
+
+
+_CONTAINER_FIELDS = tuple(f.name for f in fields(ContainerData))
 
 
 @dataclass(frozen=True)
@@ -192,18 +202,20 @@ class PoolState:
 
     def put(self, container: ContainerData) -> PoolState:
         """Add ``container`` or replace the one with its id."""
-        return replace(self, containers={**self.containers, container.id: container})
+        return PoolState(self.capacity_mb, {**self.containers, container.id: container}, self.queue)
 
     def without(self, *container_ids: str) -> PoolState:
         gone = set(container_ids)
         kept = {k: v for k, v in self.containers.items() if k not in gone}
-        return replace(self, containers=kept)
+        return PoolState(self.capacity_mb, kept, self.queue)
 
     def enqueue(self, run_id: str) -> PoolState:
-        return replace(self, queue=(*self.queue, run_id))
+        return PoolState(self.capacity_mb, self.containers, (*self.queue, run_id))
 
     def dequeue(self, run_id: str) -> PoolState:
-        return replace(self, queue=tuple(q for q in self.queue if q != run_id))
+        return PoolState(
+            self.capacity_mb, self.containers, tuple(q for q in self.queue if q != run_id)
+        )
 
     def in_state(self, *states: ContainerState) -> list[ContainerData]:
         return [c for c in self.containers.values() if c.state in states]
