@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from controller.cache_sync import CacheSync
 from controller.catalog import install_catalog
 from controller.conductors import ConductorRunner
 from controller.context import Controller
@@ -40,10 +41,13 @@ class AssembledController:
     conductors: ConductorRunner
     redeliverer: Redeliverer
     feeds: FeedService | None = None  # feeds: alarms and Kafka triggers (controller/feeds)
+    cache_sync: CacheSync | None = None  # entity-cache invalidation between controllers
 
     async def close(self) -> None:
         if self.feeds is not None:  # feeds first: they fire through the firer
             await self.feeds.close()
+        if self.cache_sync is not None:
+            await self.cache_sync.close()
         await self.redeliverer.close()
         await self.firer.close()
         await self.conductors.close()
@@ -109,6 +113,11 @@ async def assemble_controller(
         invoker_health=balancer.invoker_health,
     )
     assembled = AssembledController(ctl, balancer, sequences, firer, conductors, redeliverer)
+    if isinstance(store, CachingStore):
+        assembled.cache_sync = CacheSync(
+            bus, store, f"controller{controller_id}", settings.kafka_topic_prefix
+        )
+        await assembled.cache_sync.start()
     # -- feeds: the /whisk.system catalog, then the providers (controller/catalog, /feeds) --
     await install_catalog(store, ctl.rules_for)
     assembled.feeds = FeedService(store, firer, ctl.limits_for, f"controller{controller_id}")

@@ -38,7 +38,8 @@ def build_stack(request: pytest.FixtureRequest, kind: str, home: Any, **kw: Any)
         return start_standalone(home, FAST_FAILURE_ENV)
     kafka = request.getfixturevalue("kafka_bootstrap")
     pg = request.getfixturevalue("postgres_url")
-    return start_distributed(home, pg, kafka, extra_env=FAST_FAILURE_ENV, **kw)
+    extra_env = {**FAST_FAILURE_ENV, **kw.pop("extra_env", {})}
+    return start_distributed(home, pg, kafka, extra_env=extra_env, **kw)
 
 
 @pytest.fixture(

@@ -21,8 +21,14 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 def cluster(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
+    # a long entity cache: only the invalidation between controllers can make an update visible
     running = build_stack(
-        request, "distributed", tmp_path_factory.mktemp("cluster"), controllers=2, invokers=2
+        request,
+        "distributed",
+        tmp_path_factory.mktemp("cluster"),
+        controllers=2,
+        invokers=2,
+        extra_env={"WHISK_ENTITY_CACHE_SECONDS": "60"},
     )
     try:
         yield running
@@ -55,6 +61,27 @@ async def test_throttle_counts_across_controllers(
     status, reply = await second.call("POST", "actions/echo", {})
     assert status == 429
     assert reply["error"] == "Too many requests in the last minute (count: 4, allowed: 3)."
+
+
+async def test_an_update_on_one_controller_is_seen_at_once_by_the_other(
+    cluster: Stack, session: aiohttp.ClientSession
+) -> None:
+    key = cluster.new_namespace()
+    first = Caller(session, cluster.apihosts[0], key)
+    second = Caller(session, cluster.apihosts[1], key)
+    await first.action("greet", "def main(a):\n    return {'v': 1}\n")
+    status, reply = await second.call("POST", "actions/greet", {}, blocking="true", result="true")
+    assert (status, reply) == (200, {"v": 1})  # now cached on the second controller
+    await first.action("greet", "def main(a):\n    return {'v': 2}\n")
+    deadline = time.monotonic() + 5  # far below the 60 s cache: only invalidation explains v2
+    while True:
+        status, reply = await second.call(
+            "POST", "actions/greet", {}, blocking="true", result="true"
+        )
+        if reply == {"v": 2}:
+            break
+        assert time.monotonic() < deadline, reply
+        await asyncio.sleep(0.1)
 
 
 async def test_two_invokers_share_the_load(cluster: Stack, session: aiohttp.ClientSession) -> None:

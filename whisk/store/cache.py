@@ -5,7 +5,8 @@ Only ``get`` of an existing entity is cached (a miss is never remembered), for a
 ``ttl_seconds``; every write through this store drops the keys it touches at once. With one
 controller the cache is therefore exact; with several, another controller's write is seen
 within ``ttl_seconds`` (an update made from a stale read fails with 409, as optimistic
-concurrency should). Everything else is passed through.
+concurrency should), unless ``cache_sync`` tells them at once over the bus. Everything else is
+passed through.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ class CachingStore:
         self._max = max_entries
         self._clock = clock
         self._entries: OrderedDict[EntityKey, tuple[float, StoredEntity]] = OrderedDict()
+        # told about every key written through this store (other controllers are told, too)
+        self.on_write: Callable[[list[EntityKey]], None] | None = None
 
     @property
     def inner(self) -> Store:
@@ -54,27 +57,36 @@ class CachingStore:
                 self._entries.popitem(last=False)
         return stored
 
+    def forget(self, key: EntityKey) -> None:
+        """Drop one key (another controller changed it)."""
+        self._entries.pop(key, None)
+
     def _forget(self, writes: Sequence[Write]) -> None:
         for write in writes:
             self._entries.pop(write.key, None)
+
+    def _written(self, writes: Sequence[Write]) -> None:
+        self._forget(writes)
+        if self.on_write is not None:
+            self.on_write([w.key for w in writes])
 
     async def put(self, write: Put) -> StoredEntity:
         self._forget([write])
         try:
             return await self._store.put(write)
         finally:
-            self._forget([write])
+            self._written([write])
 
     async def delete(self, write: Delete) -> StoredEntity:
         self._forget([write])
         try:
             return await self._store.delete(write)
         finally:
-            self._forget([write])
+            self._written([write])
 
     async def commit(self, writes: Sequence[Write]) -> list[StoredEntity]:
         self._forget(writes)
         try:
             return await self._store.commit(writes)
         finally:
-            self._forget(writes)
+            self._written(writes)
