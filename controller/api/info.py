@@ -64,6 +64,24 @@ async def invokers(request: web.Request) -> web.Response:
     return json_response(health() if health else {})
 
 
+async def healthy_count(request: web.Request) -> web.Response:
+    """``GET /invokers/healthy/count``: how many invokers are up (OpenWhisk's admin route)."""
+    health = controller(request).invoker_health
+    states = health() if health else {}
+    return json_response(sum(1 for state in states.values() if state == "up"))
+
+
+async def ready(request: web.Request) -> web.Response:
+    """``GET /invokers/ready``: 200 ``{"healthy": "n/m"}`` when every invoker is up, else 500
+    ``{"unhealthy": "n/m"}`` (OpenWhisk's readiness check, fraction 100%)."""
+    health = controller(request).invoker_health
+    states = health() if health else {}
+    up, total = sum(1 for state in states.values() if state == "up"), len(states)
+    if total and up == total:
+        return json_response({"healthy": f"{up}/{total}"})
+    return json_response({"unhealthy": f"{up}/{total}"}, status=500)
+
+
 async def api_docs(request: web.Request) -> web.Response:
     return json_response(openapi_document(whisk.__version__))
 
@@ -74,4 +92,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/", api_info)
     app.router.add_get("/ping", ping)
     app.router.add_get("/invokers", invokers)
+    app.router.add_get("/invokers/healthy/count", healthy_count)
+    app.router.add_get("/invokers/ready", ready)
     app.router.add_get("/api/v1/api-docs", api_docs)

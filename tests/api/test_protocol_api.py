@@ -66,3 +66,12 @@ async def test_unknown_route_is_404_in_openwhisk_shape(api: Api) -> None:
     resp = await api.guest.call("GET", "/api/v1/namespaces/_/nothing")
     assert resp.status == 404
     assert (await resp.json())["error"] == "The requested resource does not exist."
+
+
+async def test_invoker_admin_routes_report_health(api: Api) -> None:
+    # the test app has no load balancer: no invoker is known, so it is not ready
+    assert await (await api.client.get("/invokers")).json() == {}
+    assert await (await api.client.get("/invokers/healthy/count")).json() == 0
+    resp = await api.client.get("/invokers/ready")
+    assert resp.status == 500
+    assert await resp.json() == {"unhealthy": "0/0"}

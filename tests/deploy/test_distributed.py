@@ -45,6 +45,16 @@ def accepted_by(stack: Stack, activation_id: str) -> str | None:
     return None
 
 
+async def test_every_controller_sees_both_invokers_ready(
+    cluster: Stack, session: aiohttp.ClientSession
+) -> None:
+    for host in cluster.apihosts:
+        async with session.get(f"{host}/invokers/ready") as resp:
+            assert (resp.status, await resp.json()) == (200, {"healthy": "2/2"})
+        async with session.get(f"{host}/invokers/healthy/count") as resp:
+            assert await resp.json() == 2
+
+
 async def test_throttle_counts_across_controllers(
     cluster: Stack, session: aiohttp.ClientSession
 ) -> None:
