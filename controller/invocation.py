@@ -219,7 +219,7 @@ class InvocationService:
             annotations=notes,
             cause=ActivationId(cause) if cause else None,
         )
-        package = _package_segment(resolved)
+        package = resolved.record_package
         try:
             await self._store.put_activation(record_of(pending, package))
         except BaseException:
@@ -356,12 +356,6 @@ class InvocationService:
         failed = activation.completed(whisk_error(SYSTEM_ERROR_FORCED), self._clock_ms())
         await self._store.put_activation(record_of(failed, stored.package))
         log.warning("activation forced to complete", activation_id=activation_id)
-
-
-def _package_segment(resolved: ResolvedAction) -> str | None:
-    if resolved.package is None:
-        return None
-    return (resolved.package.binding or resolved.package.package).fqn.name
 
 
 def _passed_annotations(

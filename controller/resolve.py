@@ -35,6 +35,14 @@ class ResolvedAction:
     revision: int = 0  # the stored revision of the action document
 
     @property
+    def record_package(self) -> str | None:
+        """The package column of its activation records: the binding's name when called
+        through one, else the package's (what ``GET /activations?name=pkg/act`` filters on)."""
+        if self.package is None:
+            return None
+        return (self.package.binding or self.package.package).fqn.name
+
+    @property
     def parameters(self) -> Parameters:
         """Package < binding < action parameters, as an invocation sees them."""
         if self.package is None:

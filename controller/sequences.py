@@ -108,7 +108,7 @@ class SequenceRunner:
             annotations=notes,
             cause=cause,
         )
-        await self._store.put_activation(record_of(pending, _package(resolved)))
+        await self._store.put_activation(record_of(pending, resolved.record_package))
         return pending
 
     async def _finish(
@@ -131,7 +131,9 @@ class SequenceRunner:
                 self._clock_ms(),
                 logs=ids,
             )
-            await asyncio.shield(self._store.put_activation(record_of(stopped, _package(resolved))))
+            await asyncio.shield(
+                self._store.put_activation(record_of(stopped, resolved.record_package))
+            )
             raise
         except WhiskError as exc:
             response = whisk_error(f"Sequence failed: {exc.message}")
@@ -143,7 +145,7 @@ class SequenceRunner:
             response, self._clock_ms(), logs=ids
         )
         done = replace(done, duration=totals["duration"])
-        await self._store.put_activation(record_of(done, _package(resolved)))
+        await self._store.put_activation(record_of(done, resolved.record_package))
         return done
 
     async def _chain(
@@ -194,9 +196,3 @@ class SequenceRunner:
                 return response
             value = response.result
         return response
-
-
-def _package(resolved: ResolvedAction) -> str | None:
-    if resolved.package is None:
-        return None
-    return (resolved.package.binding or resolved.package.package).fqn.name

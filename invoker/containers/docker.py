@@ -14,7 +14,6 @@ import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import structlog
 
@@ -30,7 +29,8 @@ from invoker.containers.docker_oom import OomWatcher, cgroup_oom_kills
 from invoker.containers.fifo_logs import FifoLogs, make_fifos
 from invoker.containers.log_buffer import LogBuffer
 from invoker.containers.logs import FrameDecoder, LineSplitter, rfc3339_nano
-from invoker.containers.ports import CollectedLogs, ContainerSpec, ProxyResponse, Transport
+from invoker.containers.ports import ContainerSpec, Transport
+from invoker.containers.proxy_calls import ProxyCalls
 from invoker.containers.sockets import SOCKET_NAME, socket_dir_name
 from whisk.errors import InternalError, NotFound, WhiskError
 
@@ -39,7 +39,7 @@ log = structlog.get_logger(__name__)
 EXIT_GRACE_S = 5.0  # how long a container whose proxy vanished may take to be seen as exited
 
 
-class DockerContainer:
+class DockerContainer(ProxyCalls):
     def __init__(
         self,
         api: DockerApi,
@@ -73,19 +73,6 @@ class DockerContainer:
         """Read the attach stream into the log buffer until the container's output ends."""
         self._stream = stream
         self._reader = asyncio.create_task(_pump(stream, self._logs), name=f"logs-{self.name}")
-
-    async def initialize(self, payload: dict[str, Any], timeout_s: float) -> ProxyResponse:
-        return self._noted(await self._client.init(payload, timeout_s))
-
-    async def run(self, payload: dict[str, Any], timeout_s: float) -> ProxyResponse:
-        return self._noted(await self._client.run(payload, timeout_s))
-
-    def _noted(self, response: ProxyResponse) -> ProxyResponse:
-        self._proxy_lost = self._proxy_lost or response.connection_lost
-        return response
-
-    async def logs(self, limit_bytes: int, wait_for_sentinel: bool) -> CollectedLogs:
-        return await self._logs.collect(limit_bytes, wait_for_sentinel)
 
     async def was_oom_killed(self) -> bool:
         """An OOM kill in the container (see ``docker_oom``), else Docker's ``OOMKilled``. After

@@ -32,14 +32,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import structlog
 
 from invoker.containers.action_client import ActionClient
 from invoker.containers.log_buffer import LogBuffer
 from invoker.containers.logs import STDERR, STDOUT, LineSplitter, rfc3339_nano
-from invoker.containers.ports import CollectedLogs, ContainerSpec, ProxyResponse
+from invoker.containers.ports import ContainerSpec
+from invoker.containers.proxy_calls import ProxyCalls
 from invoker.containers.sockets import SOCKET_NAME, socket_dir_name
 from whisk.errors import InternalError
 
@@ -75,7 +75,7 @@ def apply_limits(pid: int, settings: ProcessSettings, address_space: int | None)
     resource.prlimit(pid, resource.RLIMIT_NOFILE, (settings.nofile, settings.nofile))
 
 
-class ProcessContainer:
+class ProcessContainer(ProxyCalls):
     def __init__(
         self,
         process: asyncio.subprocess.Process,
@@ -106,19 +106,6 @@ class ProcessContainer:
     @property
     def pid(self) -> int:
         return self._process.pid
-
-    async def initialize(self, payload: dict[str, Any], timeout_s: float) -> ProxyResponse:
-        return self._noted(await self._client.init(payload, timeout_s))
-
-    async def run(self, payload: dict[str, Any], timeout_s: float) -> ProxyResponse:
-        return self._noted(await self._client.run(payload, timeout_s))
-
-    def _noted(self, response: ProxyResponse) -> ProxyResponse:
-        self._proxy_lost = self._proxy_lost or response.connection_lost
-        return response
-
-    async def logs(self, limit_bytes: int, wait_for_sentinel: bool) -> CollectedLogs:
-        return await self._logs.collect(limit_bytes, wait_for_sentinel)
 
     async def was_oom_killed(self) -> bool:
         if self._proxy_lost and self._process.returncode is None:
