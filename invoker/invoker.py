@@ -51,29 +51,34 @@ class Invoker:
     async def run(
         self, request: RunRequest, *, on_accepted: Callable[[], None] | None = None
     ) -> Activation:
-        """``on_accepted``: see ``ContainerPool.run`` (the feed commits its offset then)."""
-        with structlog.contextvars.bound_contextvars(
-            transaction_id=request.transaction_id,
-            activation_id=str(request.activation_id),
-            invoker=self._config.name,
-        ):
-            try:
-                outcome = await self._pool.run(request, on_accepted=on_accepted)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.exception("the pool could not run the activation")
-                now = self._wall_ms()
-                message = getattr(exc, "message", None) or "Failed to run the action."
-                outcome = RunOutcome(whisk_error(message), now, now)
-            log.info(
-                "activation finished",
-                action=request.action,
-                status=outcome.response.status_code.status,
-                start=outcome.start.value if outcome.start else None,
-                duration_ms=outcome.end_ms - outcome.start_ms,
+        """``on_accepted``: see ``ContainerPool.run`` (the feed commits its offset then).
+
+        The caller binds the activation's ids to the log context (the service does, once per
+        activation); this line names them itself, so it stands alone either way."""
+        try:
+            outcome = await self._pool.run(request, on_accepted=on_accepted)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception(
+                "the pool could not run the activation",
+                activation_id=str(request.activation_id),
+                transaction_id=request.transaction_id,
             )
-            return record(request, outcome)
+            now = self._wall_ms()
+            message = getattr(exc, "message", None) or "Failed to run the action."
+            outcome = RunOutcome(whisk_error(message), now, now)
+        log.info(
+            "activation finished",
+            activation_id=str(request.activation_id),
+            transaction_id=request.transaction_id,
+            invoker=self._config.name,
+            action=request.action,
+            status=outcome.response.status_code.status,
+            start=outcome.start.value if outcome.start else None,
+            duration_ms=outcome.end_ms - outcome.start_ms,
+        )
+        return record(request, outcome)
 
 
 def record(request: RunRequest, outcome: RunOutcome) -> Activation:

@@ -34,5 +34,7 @@ def configure_logging(fmt: LogFormat = "json", level: str = "info") -> None:
             logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
         ),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=False,
+        # Once configured, a module's logger is built once (not on every call: the invoker
+        # logs on its per-activation path). Configure before the first log line.
+        cache_logger_on_first_use=True,
     )

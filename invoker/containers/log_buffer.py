@@ -59,19 +59,38 @@ class LogBuffer:
     async def collect(self, limit_bytes: int, wait_for_sentinel: bool) -> CollectedLogs:
         """The lines up to the sentinel on both streams (or, without ``wait_for_sentinel``,
         whatever arrived so far)."""
-        async with self._lock:
+        if not self._lock.locked():
+            # Usually the sentinels arrived with (before) the /run answer: no lock, no waiting.
             collector = LogCollector(limit_bytes)
+            if self._take(collector):
+                return collector.finish(self.now())
+            if not wait_for_sentinel:
+                return collector.finish(self.now())
+            return await self._collect_waiting(collector, limit_bytes, wait=True)
+        return await self._collect_waiting(
+            LogCollector(limit_bytes), limit_bytes, wait_for_sentinel
+        )
+
+    def _take(self, collector: LogCollector) -> bool:
+        """Move buffered lines into ``collector`` until it is complete; whether it is."""
+        lines = self._lines
+        while lines:
+            line = lines.popleft()
+            self._bytes -= len(line.text)
+            if collector.add(line):
+                return True
+        return False
+
+    async def _collect_waiting(
+        self, collector: LogCollector, limit_bytes: int, wait: bool
+    ) -> CollectedLogs:
+        async with self._lock:
             total_s = max(5.0, limit_bytes / (1024 * 1024)) * 2
             loop = asyncio.get_running_loop()
             deadline = loop.time() + total_s
             expired = False
             while True:
-                while self._lines:
-                    line = self._lines.popleft()
-                    self._bytes -= len(line.text)
-                    if collector.add(line):
-                        return collector.finish(self.now())
-                if not wait_for_sentinel:
+                if self._take(collector) or not wait:
                     return collector.finish(self.now())
                 remaining = min(self._idle_timeout_s, deadline - loop.time())
                 if expired or self._eof or remaining <= 0:

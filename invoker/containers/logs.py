@@ -21,6 +21,7 @@ import json
 import struct
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from invoker.containers.ports import CollectedLogs, LogLine
 
@@ -39,8 +40,13 @@ _STREAM_BY_BYTE = {0: "stdin", 1: STDOUT, 2: STDERR}
 def rfc3339_nano(epoch_ns: int) -> str:
     """``2024-05-01T10:00:00.123456789Z`` from nanoseconds since the epoch."""
     seconds, nanos = divmod(epoch_ns, 1_000_000_000)
-    stamp = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{stamp}.{nanos:09d}Z"
+    return f"{_second(seconds)}.{nanos:09d}Z"
+
+
+@lru_cache(maxsize=4)
+def _second(seconds: int) -> str:
+    """The formatted second, made once per second: every log line of a run needs it."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def parse_json_file_line(raw: bytes | str) -> LogLine:

@@ -64,6 +64,9 @@ class RunOutcome:
     start: StartKind | None = None
 
 
+_WARM_DECISIONS = (scheduling.UseWarm, scheduling.JoinWarming)
+
+
 def _wall_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -137,7 +140,9 @@ class ContainerPool:
             return await self._execute(request, placement)
         finally:
             self._runs -= 1
-            self._dispatch()
+            # a finished run frees no memory (its container stays, or is removed and
+            # dispatches again once gone); a prewarmed run tops up in ``_execute``
+            self._dispatch(stem_cells=False)
 
     def housekeep(self) -> None:
         """Reap idle containers, pause those past the grace, top up stem cells (one pass)."""
@@ -191,6 +196,16 @@ class ContainerPool:
         run_id = str(request.activation_id)
         if run_id in self._waiting:
             raise Conflict(f"activation {run_id} is already waiting in this pool")
+        if not self._state.queue:
+            # Nobody waits: place it now if it can be (the common case: a warm container).
+            decision = scheduling.schedule(self._state, request)
+            if not isinstance(decision, scheduling.Wait):
+                placement = self._decided(decision, request)
+                # a warm placement changes neither memory nor stem cells: nothing to top up
+                self._changed_state(stem_cells=not isinstance(decision, _WARM_DECISIONS))
+                if on_accepted is not None:
+                    on_accepted()
+                return placement
         future: asyncio.Future[Placement | str] = asyncio.get_running_loop().create_future()
         self._waiting[run_id] = (request, future)
         self._state = self._state.enqueue(run_id)
@@ -206,8 +221,9 @@ class ContainerPool:
                 self._release(future.result().container_id, destroy=False)
             raise
 
-    def _dispatch(self) -> None:
-        """Place waiting runs, in order, for as long as the head can be placed."""
+    def _dispatch(self, *, stem_cells: bool = True) -> None:
+        """Place waiting runs, in order, for as long as the head can be placed; then top up
+        the stem cells if ``stem_cells`` or a queued run was placed."""
         while self._state.queue:
             run_id = self._state.queue[0]
             request, future = self._waiting[run_id]
@@ -216,14 +232,23 @@ class ContainerPool:
                 break
             del self._waiting[run_id]
             self._state = self._state.dequeue(run_id)
-            if isinstance(decision, scheduling.Reject):
-                future.set_result(decision.reason)
-            else:
-                future.set_result(self._apply(decision, request))
-        if not self._stem_runs:
+            future.set_result(self._decided(decision, request))
+            stem_cells = True
+        self._changed_state(stem_cells=stem_cells)
+
+    def _changed_state(self, *, stem_cells: bool) -> None:
+        """Top up stem cells when asked (unless a taken one's run is still going) and wake
+        watchers."""
+        if stem_cells and not self._stem_runs:
             self._refill_stem_cells()
         if self._watchers:  # a task per dispatch only when someone waits for a state
             self._spawn(self._notify())
+
+    def _decided(self, decision: scheduling.Decision, request: RunRequest) -> Placement | str:
+        """A placement, or the reason the run is rejected."""
+        if isinstance(decision, scheduling.Reject):
+            return decision.reason
+        return self._apply(decision, request)
 
     def _apply(self, decision: scheduling.Decision, request: RunRequest) -> Placement:
         now = self._clock()

@@ -56,6 +56,8 @@ class ContainerProxy:
             self.paused = True
 
     async def resume_if_paused(self) -> None:
+        if not self.paused and not self._lock.locked():
+            return  # the common case, without taking the lock (no pause can be under way)
         async with self._lock:
             if self.paused:
                 await self.handle.resume()

@@ -76,14 +76,14 @@ class RunRequest:
     cause: ActivationId | None = None
     network: bool = False
     annotations: tuple[dict[str, Any], ...] = ()  # added to the record as is (causedBy, binding)
+    # what a warm container must be for to take this run (made once: the pool compares it
+    # with every candidate container)
+    key: ActionKey = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.action.count("/") not in (1, 2) or "" in self.action.split("/"):
             raise InvalidArgument(f"The action name {self.action!r} is not fully qualified.")
-
-    @property
-    def key(self) -> ActionKey:
-        return ActionKey(self.namespace, self.action, self.revision)
+        object.__setattr__(self, "key", ActionKey(self.namespace, self.action, self.revision))
 
     @property
     def name(self) -> str:

@@ -8,10 +8,10 @@ log collection turned off in the pool config) skips collection.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 import structlog
 
+from invoker.containers.logs import rfc3339_nano
 from invoker.containers.ports import Container, LogLine
 from invoker.pool.config import MB, PoolConfig
 from invoker.pool.outcomes import LOGS_MISSING
@@ -19,12 +19,6 @@ from invoker.pool.requests import RunRequest
 from whisk.entities.activation import ActivationResponse
 
 log = structlog.get_logger(__name__)
-
-
-def now_rfc3339() -> str:
-    seconds, nanos = divmod(time.time_ns(), 1_000_000_000)
-    stamp = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{stamp}.{nanos:09d}Z"
 
 
 async def collect_logs(
@@ -41,5 +35,5 @@ async def collect_logs(
     except Exception as exc:
         log.warning("log collection failed", error=repr(exc))
     if failed:
-        lines.append(LogLine(now_rfc3339(), "stderr", LOGS_MISSING).formatted())
+        lines.append(LogLine(rfc3339_nano(time.time_ns()), "stderr", LOGS_MISSING).formatted())
     return tuple(lines)

@@ -127,7 +127,7 @@ class ContainerData:
         if not self.has_capacity:
             raise InternalError(f"container {self.id} has no spare capacity")
         state = self.state if self.state is ContainerState.WARMING else ContainerState.BUSY
-        return self._with(state=state, active=self.active + 1, last_used=now)
+        return self._next(state, self.active + 1, now)
 
     def initialised(self) -> ContainerData:
         self._expect(ContainerState.WARMING)
@@ -141,7 +141,7 @@ class ContainerData:
         state = self.state
         if state is ContainerState.BUSY and active == 0:
             state = ContainerState.WARM
-        return self._with(state=state, active=active, last_used=now)
+        return self._next(state, active, now)
 
     def paused(self) -> ContainerData:
         self._expect(ContainerState.WARM)
@@ -149,6 +149,19 @@ class ContainerData:
 
     def removing(self) -> ContainerData:
         return self._with(state=ContainerState.REMOVING)
+
+    def _next(self, state: ContainerState, active: int, last_used: float) -> ContainerData:
+        """The per-run transitions' copy: positional, no field lookups."""
+        return ContainerData(
+            self.id,
+            self.kind,
+            self.memory_mb,
+            state,
+            self.action,
+            active,
+            self.max_concurrency,
+            last_used,
+        )
 
     def _with(self, **changes: Any) -> ContainerData:
         """A copy with ``changes`` (faster than ``dataclasses.replace`` on this hot path; the
@@ -174,7 +187,10 @@ class PoolState:
     queue: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "containers", MappingProxyType(dict(self.containers)))
+        # A read-only view is taken as is: the methods below make theirs over fresh dicts, and
+        # this copy is on the per-run path (exact type on purpose).
+        if type(self.containers) is not MappingProxyType:
+            object.__setattr__(self, "containers", MappingProxyType(dict(self.containers)))
 
     @classmethod
     def of(
@@ -202,12 +218,13 @@ class PoolState:
 
     def put(self, container: ContainerData) -> PoolState:
         """Add ``container`` or replace the one with its id."""
-        return PoolState(self.capacity_mb, {**self.containers, container.id: container}, self.queue)
+        containers = MappingProxyType({**self.containers, container.id: container})
+        return PoolState(self.capacity_mb, containers, self.queue)
 
     def without(self, *container_ids: str) -> PoolState:
         gone = set(container_ids)
         kept = {k: v for k, v in self.containers.items() if k not in gone}
-        return PoolState(self.capacity_mb, kept, self.queue)
+        return PoolState(self.capacity_mb, MappingProxyType(kept), self.queue)
 
     def enqueue(self, run_id: str) -> PoolState:
         return PoolState(self.capacity_mb, self.containers, (*self.queue, run_id))
