@@ -13,6 +13,8 @@ image exists):
   ``Invoker.run``), next to the floor of raw ``/init`` + ``/run`` on a freshly created container
   that was given time to start.
 
+Warm runs and their floor alternate in blocks of ``BLOCK`` runs, so that both see the same
+machine: on this 2-core VM the floor alone drifts between 0.35 and 0.65 ms from minute to minute.
 Figures are milliseconds of wall time on this machine; other work on it makes them noisy.
 """
 

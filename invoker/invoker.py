@@ -92,7 +92,8 @@ def record(request: RunRequest, outcome: RunOutcome) -> Activation:
     ]
     if outcome.init_time_ms is not None:
         notes.append(annotation("initTime", outcome.init_time_ms))
-    notes.extend(dict(a) for a in request.annotations)
+    if request.annotations:
+        notes.extend(dict(a) for a in request.annotations)
     return Activation(
         namespace=request.namespace,
         name=request.name,

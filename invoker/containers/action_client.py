@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 import structlog
+from yarl import URL
 
 from invoker.containers.ports import ProxyResponse
 
@@ -40,7 +41,8 @@ class ActionClient:
         if (unix_path is None) == (host is None):
             raise ValueError("give exactly one of unix_path or host")
         self._unix_path = unix_path
-        self._base = "http://localhost" if unix_path else f"http://{host}:{port}"
+        base = "http://localhost" if unix_path else f"http://{host}:{port}"
+        self._urls = {path: URL(base + path) for path in ("/init", "/run")}  # parsed once
         self._limit = max(1, concurrency)
         self._session: aiohttp.ClientSession | None = None
 
@@ -68,7 +70,7 @@ class ActionClient:
 
     async def _post(self, path: str, body: bytes, timeout_s: float, retry: bool) -> ProxyResponse:
         session = self._session or self._open()
-        url = self._base + path
+        url = self._urls[path]
         started = time.monotonic()
         backoff = _FIRST_BACKOFF_S
         try:

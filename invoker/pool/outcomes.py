@@ -64,12 +64,17 @@ def init_outcome(
 def run_outcome(
     response: ProxyResponse, timeout_ms: int, max_result_bytes: int, oom_killed: bool = False
 ) -> ActivationResponse:
+    body = response.body
+    size = len(body)
+    if response.status == 200 and size <= max_result_bytes:
+        # the common case first: an object without "error" is a success
+        parsed = _json(body)
+        if type(parsed) is dict and "error" not in parsed:
+            return success(parsed, size=size)
     if response.timed_out:
         return developer_error(RUN_TIMEOUT.format(timeout_ms))
     if response.connection_lost or response.status == 0:
         return developer_error(OOM if oom_killed else EXITED)
-    body = response.body
-    size = len(body)
     if size > max_result_bytes:
         head = _text(body[:max_result_bytes])
         return application_error(TRUNCATED.format(size, max_result_bytes, head), size=size)

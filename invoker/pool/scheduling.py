@@ -70,11 +70,14 @@ def schedule(state: PoolState, request: RunRequest) -> Decision:
         )
     containers = list(state.containers.values())
 
+    key = request.key
     warm = [
         c
         for c in containers
-        if c.state in INITIALISED and c.action == request.key and c.has_capacity
+        if c.action == key and c.state in INITIALISED and c.active < c.max_concurrency
     ]
+    if len(warm) == 1:
+        return UseWarm(warm[0].id)
     if warm:
         # Unpaused first (no resume), then the fullest (pack concurrent runs), then the newest.
         best = min(

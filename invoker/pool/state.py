@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from whisk.errors import InternalError
 
@@ -40,8 +40,7 @@ INITIALISED = frozenset({ContainerState.WARM, ContainerState.BUSY, ContainerStat
 STEM_CELL_STATES = frozenset({ContainerState.STARTING, ContainerState.PREWARMED})
 
 
-@dataclass(frozen=True, slots=True)
-class ActionKey:
+class ActionKey(NamedTuple):
     """What a warm container is good for: the invoking namespace, the action's fully qualified
     name (``ns/pkg/name``) and the revision of its definition (an update makes a new one)."""
 

@@ -42,6 +42,14 @@ def test_rfc3339_nano_keeps_nine_digits() -> None:
     assert rfc3339_nano(1_714_557_600_120_000_000) == "2024-05-01T10:00:00.120000000Z"
 
 
+def test_rfc3339_nano_follows_the_second_back_and_forth() -> None:
+    # the formatted second is cached: a later, then an earlier, then a far second again
+    assert rfc3339_nano(1_714_557_601_000_000_000) == "2024-05-01T10:00:01.000000000Z"
+    assert rfc3339_nano(1_714_557_600_999_999_999) == "2024-05-01T10:00:00.999999999Z"
+    assert rfc3339_nano(0) == "1970-01-01T00:00:00.000000000Z"
+    assert rfc3339_nano(1_714_557_601_500_000_000) == "2024-05-01T10:00:01.500000000Z"
+
+
 def test_parse_json_file_line_reads_docker_entry() -> None:
     raw = b'{"log":"hello world\\n","stream":"stderr","time":"2024-05-01T10:00:00.5Z"}'
 
@@ -251,3 +259,33 @@ async def test_log_buffer_incomplete_when_idle_too_long() -> None:
 
     assert logs.incomplete
     assert [line.text for line in logs.lines] == ["a", INCOMPLETE_NOTE]
+
+
+async def test_log_buffer_second_collector_waits_for_the_first() -> None:
+    # two runs in one container: the one that comes second gets the lines after the first's
+    buffer = LogBuffer()
+    buffer.append([out("one")])
+    first = asyncio.ensure_future(buffer.collect(1000, True))
+    await asyncio.sleep(0)
+    second = asyncio.ensure_future(buffer.collect(1000, True))
+    await asyncio.sleep(0)
+
+    buffer.append([out(SENTINEL), err(SENTINEL), out("two"), out(SENTINEL), err(SENTINEL)])
+
+    assert (await first).lines == [out("one")]
+    assert (await second).lines == [out("two")]
+
+
+async def test_log_buffer_without_waiting_behind_a_waiting_collector() -> None:
+    buffer = LogBuffer()
+    waiting = asyncio.ensure_future(buffer.collect(1000, True))
+    await asyncio.sleep(0)
+    peek = asyncio.ensure_future(buffer.collect(1000, wait_for_sentinel=False))
+    await asyncio.sleep(0)
+
+    buffer.append([out("a"), out(SENTINEL), err(SENTINEL), err("b")])
+
+    assert (await waiting).lines == [out("a")]
+    logs = await peek
+    assert logs.lines == [err("b")]
+    assert not logs.incomplete

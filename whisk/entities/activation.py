@@ -78,7 +78,8 @@ class ActivationResponse:
     size: int | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "status_code", StatusCode(self.status_code))
+        if type(self.status_code) is not StatusCode:  # an int from a stored record
+            object.__setattr__(self, "status_code", StatusCode(self.status_code))
         if self.size is not None and self.size < 0:
             raise InvalidArgument("The response size must not be negative.")
 
