@@ -77,10 +77,11 @@ async def timed(n: int, step: Callable[[], Awaitable[Any]]) -> list[float]:
 
 
 def row(backend: str, what: str, figures: list[float], floor: list[float]) -> str:
+    ratio = statistics.median(figures) / statistics.median(floor)
     return (
         f"{backend:<8} {what:<16} {statistics.median(figures):>8.2f} "
         f"{percentile(figures, 99):>8.2f} {statistics.median(floor):>10.2f} "
-        f"{percentile(floor, 99):>10.2f}"
+        f"{percentile(floor, 99):>10.2f} {ratio:>9.2f}x"
     )
 
 
@@ -199,8 +200,8 @@ async def main() -> None:
         else:
             lines.append(f"docker   (skipped: no engine or no {PYTHON_IMAGE} image)")
 
-    header = ("backend", "measure", "p50 ms", "p99 ms", "floor p50", "floor p99")
-    print("{:<8} {:<16} {:>8} {:>8} {:>10} {:>10}".format(*header))
+    header = ("backend", "measure", "p50 ms", "p99 ms", "floor p50", "floor p99", "p50/floor")
+    print("{:<8} {:<16} {:>8} {:>8} {:>10} {:>10} {:>10}".format(*header))
     for line in lines:
         print(line)
 
