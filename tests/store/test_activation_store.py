@@ -130,3 +130,89 @@ async def test_activation_store_combines_all_filters(store: Store) -> None:
     query = ActivationQuery(NS, name="a", since=2_000, upto=7_000, skip=1, limit=2)
     assert ids(await store.list_activations(query)) == [5, 3]
     assert await store.count_activations(query) == 3
+
+
+# -- pending records: conditional completion and the stale listing -----------------------------
+
+
+def forced(n: int) -> ActivationRecord:
+    """Activation ``n`` completed as a whisk internal error."""
+    return dataclasses.replace(
+        record(n), status_code=3, doc={"response": {"status": "whisk internal error"}}
+    )
+
+
+async def test_activation_store_complete_pending_writes_a_pending_record(store: Store) -> None:
+    await store.put_activation(record(1, pending=True))
+
+    assert await store.complete_pending_activation(forced(1)) is True
+
+    assert await store.get_activation(NS, f"{1:032x}") == forced(1)
+    assert await store.count_activations(ActivationQuery(NS)) == 1
+
+
+async def test_activation_store_complete_pending_refuses_a_final_record(store: Store) -> None:
+    final = record(1)
+    await store.put_activation(final)
+
+    assert await store.complete_pending_activation(forced(1)) is False
+
+    assert await store.get_activation(NS, final.activation_id) == final
+
+
+async def test_activation_store_complete_pending_writes_only_once(store: Store) -> None:
+    await store.put_activation(record(1, pending=True))
+    assert await store.complete_pending_activation(forced(1)) is True
+    assert await store.complete_pending_activation(record(1)) is False
+    assert await store.get_activation(NS, f"{1:032x}") == forced(1)
+
+
+async def test_activation_store_complete_pending_refuses_a_missing_record(store: Store) -> None:
+    assert await store.complete_pending_activation(forced(1)) is False
+
+    assert await store.get_activation(NS, f"{1:032x}") is None
+    assert await store.count_activations(ActivationQuery(NS)) == 0
+
+
+async def test_activation_store_stale_pending_lists_only_older_pending_ones(
+    store: Store,
+) -> None:
+    await store.put_activation(record(1))  # final and old
+    await store.put_activation(record(2, pending=True))
+    await store.put_activation(record(3, pending=True))  # starts exactly at the bound
+    await store.put_activation(record(4, pending=True))  # recent
+
+    stale = await store.list_stale_pending(3_000, 100)
+
+    assert ids(stale) == [2]
+    assert stale[0] == record(2, pending=True)
+
+
+async def test_activation_store_stale_pending_spans_namespaces_oldest_first(
+    store: Store,
+) -> None:
+    await store.put_activation(record(3, pending=True, namespace="a"))
+    await store.put_activation(record(1, pending=True, namespace="b"))
+    await store.put_activation(record(2, pending=True, namespace="c"))
+    await store.put_activation(record(5, pending=True, namespace="a", start=1_000))
+
+    stale = await store.list_stale_pending(10_000, 100)
+
+    assert ids(stale) == [1, 5, 2, 3]  # equal starts by id
+    assert [r.namespace for r in stale] == ["b", "a", "c", "a"]
+
+
+async def test_activation_store_stale_pending_honours_the_limit(store: Store) -> None:
+    for n in [4, 2, 5, 1, 3]:
+        await store.put_activation(record(n, pending=True))
+
+    assert ids(await store.list_stale_pending(10_000, 2)) == [1, 2]
+    assert await store.list_stale_pending(10_000, 0) == []
+
+
+async def test_activation_store_stale_pending_drops_completed_ones(store: Store) -> None:
+    await store.put_activation(record(1, pending=True))
+    await store.put_activation(record(2, pending=True))
+    await store.complete_pending_activation(forced(1))
+
+    assert ids(await store.list_stale_pending(10_000, 10)) == [2]

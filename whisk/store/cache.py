@@ -16,7 +16,15 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from whisk.store.ports import Delete, EntityKey, Put, Store, StoredEntity, Write
+from whisk.store.ports import (
+    ActivationRecord,
+    Delete,
+    EntityKey,
+    Put,
+    Store,
+    StoredEntity,
+    Write,
+)
 
 
 class CachingStore:
@@ -90,3 +98,13 @@ class CachingStore:
             return await self._store.commit(writes)
         finally:
             self._written(writes)
+
+    # -- activations are never cached; named here so the port's conditional writes are seen --
+
+    async def complete_pending_activation(self, record: ActivationRecord) -> bool:
+        return await self._store.complete_pending_activation(record)
+
+    async def list_stale_pending(
+        self, started_before_ms: int, limit: int
+    ) -> list[ActivationRecord]:
+        return await self._store.list_stale_pending(started_before_ms, limit)

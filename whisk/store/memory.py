@@ -107,9 +107,7 @@ class MemoryStore:
     # -- activations ----------------------------------------------------------------------
 
     async def put_activation(self, record: ActivationRecord) -> None:
-        self._activations[record.activation_id] = dataclasses.replace(
-            record, package=record.package or None, doc=_json_copy(record.doc)
-        )
+        self._activations[record.activation_id] = _stored_activation(record)
 
     async def get_activation(self, namespace: str, activation_id: str) -> ActivationRecord | None:
         record = self._activations.get(activation_id)
@@ -127,6 +125,22 @@ class MemoryStore:
 
     async def count_activations(self, query: ActivationQuery) -> int:
         return len(self._matching(query))
+
+    async def complete_pending_activation(self, record: ActivationRecord) -> bool:
+        current = self._activations.get(record.activation_id)
+        if current is None or current.end != 0:
+            return False
+        self._activations[record.activation_id] = _stored_activation(record)
+        return True
+
+    async def list_stale_pending(
+        self, started_before_ms: int, limit: int
+    ) -> list[ActivationRecord]:
+        found = [
+            r for r in self._activations.values() if r.end == 0 and r.start < started_before_ms
+        ]
+        found.sort(key=lambda r: (r.start, r.activation_id))
+        return [dataclasses.replace(r, doc=copy.deepcopy(r.doc)) for r in found[: max(limit, 0)]]
 
     def _matching(self, q: ActivationQuery) -> list[ActivationRecord]:
         return [
@@ -199,6 +213,10 @@ def _normal(key: EntityKey) -> EntityKey:
 def _json_copy(doc: dict[str, Any]) -> dict[str, Any]:
     """What a JSON column gives back: a detached copy (and a TypeError for non-JSON values)."""
     return json.loads(json.dumps(doc))
+
+
+def _stored_activation(record: ActivationRecord) -> ActivationRecord:
+    return dataclasses.replace(record, package=record.package or None, doc=_json_copy(record.doc))
 
 
 def _detached(entity: StoredEntity) -> StoredEntity:

@@ -170,6 +170,19 @@ class ActivationStore(Protocol):
 
     async def count_activations(self, query: ActivationQuery) -> int: ...
 
+    async def complete_pending_activation(self, record: ActivationRecord) -> bool:
+        """Replace the stored record with ``record`` only while the stored one is still
+        pending (``end == 0``), atomically; returns whether it wrote. A missing record is not
+        inserted (False), and a final record is never overwritten."""
+        ...
+
+    async def list_stale_pending(
+        self, started_before_ms: int, limit: int
+    ) -> list[ActivationRecord]:
+        """Pending records (``end == 0``) of every namespace with ``start <
+        started_before_ms``, oldest ``start`` first (ties by id), at most ``limit``."""
+        ...
+
 
 class IdentityStore(Protocol):
     async def create_identity(self, identity: Identity) -> None:

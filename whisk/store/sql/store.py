@@ -66,6 +66,12 @@ class SqlStore:
             'start = excluded.start, "end" = excluded."end", status_code = excluded.status_code, '
             "doc = excluded.doc"
         ).bindparams(bindparam("doc", type_=json_type()))
+        # the same row, replaced only while still pending: one statement, atomic by itself
+        self._activation_complete = text(
+            "UPDATE activations SET namespace = :namespace, name = :name, package = :package, "
+            'start = :start, "end" = :end, status_code = :status_code, doc = :doc '
+            'WHERE activation_id = :activation_id AND "end" = 0'
+        ).bindparams(bindparam("doc", type_=json_type()))
 
     @property
     def dialect(self) -> str:
@@ -225,18 +231,30 @@ class SqlStore:
     # -- activations ----------------------------------------------------------------------
 
     async def put_activation(self, record: ActivationRecord) -> None:
-        values = {
-            "activation_id": record.activation_id,
-            "namespace": record.namespace,
-            "name": record.name,
-            "package": record.package or "",
-            "start": record.start,
-            "end": record.end,
-            "status_code": record.status_code,
-            "doc": record.doc,
-        }
+        values = _activation_values(record)
         upsert = self._activation_upsert
         await self._runner.write_one(lambda conn: conn.execute(upsert, values))
+
+    async def complete_pending_activation(self, record: ActivationRecord) -> bool:
+        values = _activation_values(record)
+        statement = self._activation_complete
+        written = await self._runner.write_one(
+            lambda conn: conn.execute(statement, values).rowcount
+        )
+        return bool(written == 1)
+
+    async def list_stale_pending(
+        self, started_before_ms: int, limit: int
+    ) -> list[ActivationRecord]:
+        statement = (
+            select(activations)
+            .where(activations.c.end == 0, activations.c.start < started_before_ms)
+            .order_by(activations.c.start, activations.c.activation_id)
+            .limit(max(limit, 0))
+        )
+        return await self._runner.read(
+            lambda conn: [mapping.activation(row) for row in conn.execute(statement).all()]
+        )
 
     async def get_activation(self, namespace: str, activation_id: str) -> ActivationRecord | None:
         query = select(activations).where(
@@ -317,3 +335,16 @@ class SqlStore:
             raise AlreadyExists(f"uuid {identity.uuid} is already in use") from exc
         if count != 1:
             raise NotFound(f"namespace {identity.namespace} does not exist")
+
+
+def _activation_values(record: ActivationRecord) -> dict[str, Any]:
+    return {
+        "activation_id": record.activation_id,
+        "namespace": record.namespace,
+        "name": record.name,
+        "package": record.package or "",
+        "start": record.start,
+        "end": record.end,
+        "status_code": record.status_code,
+        "doc": record.doc,
+    }

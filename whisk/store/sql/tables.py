@@ -64,6 +64,7 @@ activations = Table(
     Column("doc", json_type(), nullable=False),
     Index(None, "namespace", "start"),
     Index(None, "namespace", "name", "start"),
+    Index(None, "end", "start"),  # stale pending records (controller/pending_sweeper.py)
 )
 
 identities = Table(
