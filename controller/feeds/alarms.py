@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 import structlog
 
+from controller.feeds.after_fire import TriggerRemover
 from controller.feeds.firing import FeedFirer, FireOutcome
 from controller.feeds.lifecycle import ALARMS, now_ms
-from controller.feeds.schedule import alarm_spec, next_fire
+from controller.feeds.schedule import AfterFire, AlarmKind, AlarmSpec, alarm_spec, next_fire
 from whisk.errors import WhiskError
 from whisk.store.ports import FeedRegistration, FeedStatus, FeedStore
 
@@ -33,11 +34,13 @@ class AlarmsProvider:
         firer: FeedFirer,
         config: AlarmsConfig,
         clock_ms: Callable[[], int] = now_ms,
+        remover: TriggerRemover | None = None,
     ) -> None:
         self._feeds = feeds
         self._firer = firer
         self._config = config
         self._clock_ms = clock_ms
+        self._remover = remover  # None: deleteAfterFire is not carried out
 
     async def run(self) -> None:
         while True:
@@ -80,8 +83,30 @@ class AlarmsProvider:
             outcome = await self._firer.fire(reg, spec.payload)
         finally:
             await self._feeds.release_feed(reg.registration_id, self._config.owner)
-        if outcome is FireOutcome.GONE:
+        if self._deletes_after(spec, outcome):
+            await self._delete_after_fire(reg, spec.after_fire)
+        elif outcome is FireOutcome.GONE:
             await self._feeds.set_feed_status(
                 reg.registration_id, FeedStatus.DISABLED, "the trigger no longer exists"
             )
         return outcome.accepted
+
+    def _deletes_after(self, spec: AlarmSpec, outcome: FireOutcome) -> bool:
+        """A ``once`` with ``deleteAfterFire`` that fired (or whose trigger is gone already)."""
+        return (
+            self._remover is not None
+            and spec.kind is AlarmKind.ONCE
+            and spec.after_fire is not AfterFire.KEEP
+            and (outcome.accepted or outcome is FireOutcome.GONE)
+        )
+
+    async def _delete_after_fire(self, reg: FeedRegistration, after: AfterFire) -> None:
+        assert self._remover is not None
+        try:
+            await self._remover.remove(reg, after)
+        except WhiskError as exc:  # the registration stays disabled: it will not fire again
+            log.warning(
+                "deleteAfterFire failed",
+                trigger=f"/{reg.namespace}/{reg.trigger}",
+                error=exc.message,
+            )

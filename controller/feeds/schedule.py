@@ -26,6 +26,14 @@ class AlarmKind(StrEnum):
     ONCE = "once"
 
 
+class AfterFire(StrEnum):
+    """What a ``once`` alarm's ``deleteAfterFire`` asks for once it has fired."""
+
+    KEEP = "false"  # nothing is deleted: the registration is disabled
+    DELETE_TRIGGER = "true"  # the trigger and its registration
+    DELETE_TRIGGER_AND_RULES = "rules"  # also every rule of the namespace that names the trigger
+
+
 @dataclass(frozen=True, slots=True)
 class AlarmSpec:
     kind: AlarmKind
@@ -37,6 +45,7 @@ class AlarmSpec:
     start_ms: int | None = None
     stop_ms: int | None = None
     max_triggers: int = -1  # -1: unlimited
+    after_fire: AfterFire = AfterFire.KEEP  # once
 
 
 def parse_date(value: Any, name: str) -> int:
@@ -69,6 +78,23 @@ def fire_payload(value: Any) -> dict[str, Any]:
         except ValueError:
             return {"payload": value}
     return value if isinstance(value, dict) else {"payload": value}
+
+
+def after_fire(value: Any) -> AfterFire:
+    """``deleteAfterFire``: false/true/"rules" as JSON, or "false"/"true" as text; absent is
+    false."""
+    if value is None or value is False or value == "":
+        return AfterFire.KEEP
+    if value is True:
+        return AfterFire.DELETE_TRIGGER
+    if isinstance(value, str):
+        try:
+            return AfterFire(value.strip().lower())
+        except ValueError:
+            pass
+    raise InvalidArgument(
+        f'deleteAfterFire must be false, true or "rules", not {json.dumps(value)}'
+    )
 
 
 def _optional_date(params: dict[str, Any], name: str) -> int | None:
@@ -110,7 +136,12 @@ def alarm_spec(feed: str, params: dict[str, Any]) -> AlarmSpec:
         return AlarmSpec(kind, interval_ms=minutes * MINUTE_MS, **common)
     if params.get("date") in (None, ""):
         raise InvalidArgument("once trigger feed is missing the date parameter")
-    return AlarmSpec(kind, date_ms=parse_date(params["date"], "date"), payload=payload)
+    return AlarmSpec(
+        kind,
+        date_ms=parse_date(params["date"], "date"),
+        payload=payload,
+        after_fire=after_fire(params.get("deleteAfterFire")),
+    )
 
 
 def _next_cron(spec: AlarmSpec, after_ms: int) -> int | None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import structlog
 
+from controller.feeds.after_fire import TriggerRemover
 from controller.feeds.alarms import AlarmsConfig, AlarmsProvider
 from controller.feeds.firing import FeedFirer
 from controller.firing import TriggerFirer
@@ -30,7 +31,9 @@ class FeedService:
     ) -> None:
         feeds = feed_store(store)
         fire = FeedFirer(store, firer, limits_for)
-        self.alarms = AlarmsProvider(feeds, fire, AlarmsConfig(owner=owner))
+        self.alarms = AlarmsProvider(
+            feeds, fire, AlarmsConfig(owner=owner), remover=TriggerRemover(store, feeds)
+        )
         from controller.feeds.kafka import KafkaProvider, KafkaProviderConfig
 
         self.kafka = KafkaProvider(feeds, fire, KafkaProviderConfig(owner=owner))
