@@ -345,7 +345,8 @@ class InvocationService:
 
     async def record_forced(self, namespace: str, activation_id: str) -> None:
         """The load balancer gave up on an activation: if its record is still pending, it
-        becomes a whisk internal error (nothing stays half-written)."""
+        becomes a whisk internal error (nothing stays half-written). The write is conditional:
+        a final record that lands after the read is never overwritten."""
         await self._release(activation_id)
         stored = await self._store.get_activation(namespace, activation_id)
         if stored is None:
@@ -354,8 +355,8 @@ class InvocationService:
         if not activation.is_pending:
             return
         failed = activation.completed(whisk_error(SYSTEM_ERROR_FORCED), self._clock_ms())
-        await self._store.put_activation(record_of(failed, stored.package))
-        log.warning("activation forced to complete", activation_id=activation_id)
+        if await self._store.complete_pending_activation(record_of(failed, stored.package)):
+            log.warning("activation forced to complete", activation_id=activation_id)
 
 
 def _passed_annotations(

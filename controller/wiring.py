@@ -19,6 +19,8 @@ from controller.firing import TriggerFirer
 from controller.invocation import InvocationConfig, InvocationService
 from controller.loadbalancer.acks import ActivationEntry
 from controller.loadbalancer.balancer import BalancerConfig, LoadBalancer
+from controller.pending import PendingPolicy
+from controller.pending_sweeper import PendingSweeper, SweeperConfig
 from controller.redelivery import Redeliverer
 from controller.sequences import SequenceRunner
 from controller.throttle import MemoryThrottleCounter, ThrottleCounter
@@ -42,8 +44,11 @@ class AssembledController:
     redeliverer: Redeliverer
     feeds: FeedService | None = None  # feeds: alarms and Kafka triggers (controller/feeds)
     cache_sync: CacheSync | None = None  # entity-cache invalidation between controllers
+    pending_sweeper: PendingSweeper | None = None  # closes pending records past hope
 
     async def close(self) -> None:
+        if self.pending_sweeper is not None:
+            await self.pending_sweeper.close()
         if self.feeds is not None:  # feeds first: they fire through the firer
             await self.feeds.close()
         if self.cache_sync is not None:
@@ -118,9 +123,26 @@ async def assemble_controller(
             bus, store, f"controller{controller_id}", settings.kafka_topic_prefix
         )
         await assembled.cache_sync.start()
+    if settings.pending_sweep_seconds > 0:
+        assembled.pending_sweeper = pending_sweeper(settings, store)
+        assembled.pending_sweeper.start()
     # -- feeds: the /whisk.system catalog, then the providers (controller/catalog, /feeds) --
     await install_catalog(store, ctl.rules_for)
     assembled.feeds = FeedService(store, firer, ctl.limits_for, f"controller{controller_id}")
     await assembled.feeds.start()
     # -- end feeds --
     return assembled
+
+
+def pending_sweeper(settings: Settings, store: Store) -> PendingSweeper:
+    """The sweeper of pending records past hope, as patient as this controller's balancer."""
+    timeouts = settings.system_limits.ranges.timeout_ms
+    policy = PendingPolicy(
+        grace_ms=int(settings.pending_grace_seconds * 1000),
+        min_timeout_ms=timeouts.min,
+        max_timeout_ms=timeouts.max,
+        floor_ms=settings.lb_timeout_floor_ms,
+        factor=settings.lb_timeout_factor,
+        addon_ms=settings.lb_timeout_addon_ms,
+    )
+    return PendingSweeper(store, policy, SweeperConfig(interval_s=settings.pending_sweep_seconds))

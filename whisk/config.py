@@ -49,6 +49,11 @@ class Settings:
     lb_timeout_floor_ms: int = 60_000
     lb_timeout_addon_ms: int = 60_000
     lb_ping_timeout_s: float = 10.0  # an invoker silent this long is down
+    # pending records past hope become whisk internal errors (controller/pending.py): swept
+    # this often (0 turns the sweep off), after the balancer's forced-completion deadline plus
+    # this grace
+    pending_sweep_seconds: float = 60.0
+    pending_grace_seconds: float = 120.0
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -109,6 +114,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     fmt = environ.get("WHISK_LOG_FORMAT", "json")
     if fmt not in ("json", "console"):
         raise SettingsError(f"WHISK_LOG_FORMAT must be json or console, got {fmt!r}")
+    for name in ("WHISK_PENDING_SWEEP_SECONDS", "WHISK_PENDING_GRACE_SECONDS"):
+        if _float(environ, name, 0.0) < 0:
+            raise SettingsError(f"{name} must not be negative, got {environ[name]!r}")
     return Settings(
         db_url=default_db_url(environ),
         bus_url=environ.get("WHISK_BUS_URL", "memory://"),
@@ -129,5 +137,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         lb_timeout_floor_ms=_int(environ, "WHISK_LB_TIMEOUT_FLOOR_MS", 60_000),
         lb_timeout_addon_ms=_int(environ, "WHISK_LB_TIMEOUT_ADDON_MS", 60_000),
         lb_ping_timeout_s=_float(environ, "WHISK_LB_PING_TIMEOUT_S", 10.0),
+        pending_sweep_seconds=_float(environ, "WHISK_PENDING_SWEEP_SECONDS", 60.0),
+        pending_grace_seconds=_float(environ, "WHISK_PENDING_GRACE_SECONDS", 120.0),
         runtimes_manifest=Path(environ.get("WHISK_RUNTIMES_MANIFEST") or DEFAULT_RUNTIMES_MANIFEST),
     )
