@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 import structlog
 
-from invoker.pool.pool import ContainerPool, RunOutcome
+from invoker.pool.pool import ContainerPool
 from invoker.pool.requests import RunRequest
+from invoker.pool.runs import RunOutcome
 from whisk.entities.activation import Activation, annotation, whisk_error
 
 log = structlog.get_logger(__name__)

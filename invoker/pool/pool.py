@@ -15,53 +15,24 @@ import asyncio
 import itertools
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 import structlog
 
 from invoker.containers.ports import Container, ContainerFactory, ContainerSpec
 from invoker.pool import scheduling
+from invoker.pool.calls import create, initialise, run
 from invoker.pool.config import PoolConfig, StemCellSpec
-from invoker.pool.outcomes import init_outcome, run_outcome
-from invoker.pool.protocol import container_name, init_payload, run_payload
+from invoker.pool.protocol import container_name
 from invoker.pool.proxy import ContainerProxy
 from invoker.pool.requests import RunRequest
 from invoker.pool.runlogs import collect_logs
+from invoker.pool.runs import Placement, RunOutcome, StartKind
 from invoker.pool.state import ContainerData, ContainerState, PoolState
 from whisk.entities.activation import ActivationResponse, whisk_error
 from whisk.errors import Conflict, NotFound, Unavailable
 
 log = structlog.get_logger(__name__)
-
-
-class StartKind(StrEnum):
-    WARM = "warmed"
-    WARMING = "warming"
-    PREWARMED = "prewarmed"
-    COLD = "cold"
-
-
-@dataclass(frozen=True, slots=True)
-class Placement:
-    container_id: str
-    start: StartKind
-
-
-@dataclass(frozen=True, slots=True)
-class RunOutcome:
-    """What happened to one run. ``start_ms`` is epoch ms of the /init start on cold and
-    prewarmed starts, else of the /run start; ``init_time_ms`` is set only when /init ran."""
-
-    response: ActivationResponse
-    start_ms: int
-    end_ms: int
-    init_time_ms: int | None = None
-    timed_out: bool = False
-    logs: tuple[str, ...] = ()
-    container_id: str | None = None
-    start: StartKind | None = None
 
 
 _WARM_DECISIONS = (scheduling.UseWarm, scheduling.JoinWarming)
@@ -308,7 +279,7 @@ class ContainerPool:
         try:
             if placement.start in (StartKind.COLD, StartKind.PREWARMED):
                 if placement.start is StartKind.COLD:
-                    response = await self._create(proxy)
+                    response = await create(proxy, self._factory)
                 start_ms = self._wall_ms()
                 if response is None:
                     response, init_time, timed_out = await self._initialise(request, proxy)
@@ -322,7 +293,9 @@ class ContainerPool:
             if response is None:
                 if init_time is None:
                     start_ms = self._wall_ms()
-                response, timed_out = await self._run(request, proxy)
+                response, timed_out = await run(
+                    request, proxy, self._wall_ms, self._config.max_result_bytes
+                )
             destroy = response.is_container_error
             if proxy.container is not None:
                 logs = await collect_logs(proxy.handle, request, response, self._config)
@@ -342,49 +315,15 @@ class ContainerPool:
             response, start_ms, self._wall_ms(), init_time, timed_out, logs, cid, placement.start
         )
 
-    async def _create(self, proxy: ContainerProxy) -> ActivationResponse | None:
-        try:
-            await proxy.create(self._factory)
-        except Exception as exc:
-            log.warning("container creation failed", container=proxy.pool_id, error=repr(exc))
-            error = whisk_error("Failed to start the action container.")
-            proxy.settle_init(error)
-            return error
-        return None
-
     async def _initialise(
         self, request: RunRequest, proxy: ContainerProxy
     ) -> tuple[ActivationResponse | None, int, bool]:
-        timeout_ms = request.limits.timeout_ms
-        started = self._wall_ms()
-        answer = await proxy.handle.initialize(
-            init_payload(request, started + timeout_ms), timeout_ms / 1000
-        )
-        init_time = self._wall_ms() - started
-        oom = answer.connection_lost and await self._oom_killed(proxy)
-        error = init_outcome(answer, timeout_ms, oom)
+        error, init_time, timed_out = await initialise(request, proxy, self._wall_ms)
         current = self._state.containers.get(proxy.pool_id)
         if error is None and current is not None and current.state is ContainerState.WARMING:
             self._set(current.initialised())
         proxy.settle_init(error)
-        return error, init_time, answer.timed_out
-
-    async def _run(
-        self, request: RunRequest, proxy: ContainerProxy
-    ) -> tuple[ActivationResponse, bool]:
-        timeout_ms = request.limits.timeout_ms
-        deadline = self._wall_ms() + timeout_ms
-        answer = await proxy.handle.run(run_payload(request, deadline), timeout_ms / 1000)
-        oom = answer.connection_lost and await self._oom_killed(proxy)
-        response = run_outcome(answer, timeout_ms, self._config.max_result_bytes, oom)
-        return response, answer.timed_out
-
-    async def _oom_killed(self, proxy: ContainerProxy) -> bool:
-        try:
-            return await proxy.handle.was_oom_killed()
-        except Exception as exc:
-            log.warning("could not ask for an OOM kill", container=proxy.pool_id, error=repr(exc))
-            return False
+        return error, init_time, timed_out
 
     # -- state changes --------------------------------------------------------------------------
 

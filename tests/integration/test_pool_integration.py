@@ -21,8 +21,9 @@ from invoker.containers.ports import ContainerFactory
 from invoker.containers.process import ProcessFactory, ProcessSettings
 from invoker.invoker import Invoker
 from invoker.pool.config import PoolConfig, StemCellSpec
-from invoker.pool.pool import ContainerPool, StartKind
+from invoker.pool.pool import ContainerPool
 from invoker.pool.requests import ExecSpec, RunLimits, RunRequest
+from invoker.pool.runs import StartKind
 from invoker.pool.state import ContainerState, PoolState
 from tests.integration.conftest import PYTHON_IMAGE
 from whisk.entities.activation import ActivationId, StatusCode

@@ -1,0 +1,65 @@
+"""What a run asks of its container: to be created (cold starts), ``/init`` and ``/run``, and what
+their answers mean (the timeout and result checks of ``outcomes``; whether a lost connection was
+an OOM kill). The pool's state is not touched here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import structlog
+
+from invoker.containers.ports import ContainerFactory
+from invoker.pool.outcomes import init_outcome, run_outcome
+from invoker.pool.protocol import init_payload, run_payload
+from invoker.pool.proxy import ContainerProxy
+from invoker.pool.requests import RunRequest
+from whisk.entities.activation import ActivationResponse, whisk_error
+
+log = structlog.get_logger(__name__)
+
+
+async def create(proxy: ContainerProxy, factory: ContainerFactory) -> ActivationResponse | None:
+    """Create the container; on failure, the whisk error to record (also given to the runs
+    waiting for its /init)."""
+    try:
+        await proxy.create(factory)
+    except Exception as exc:
+        log.warning("container creation failed", container=proxy.pool_id, error=repr(exc))
+        error = whisk_error("Failed to start the action container.")
+        proxy.settle_init(error)
+        return error
+    return None
+
+
+async def initialise(
+    request: RunRequest, proxy: ContainerProxy, wall_ms: Callable[[], int]
+) -> tuple[ActivationResponse | None, int, bool]:
+    """``/init``: the developer error to record (None when it succeeded), its duration in ms,
+    and whether it timed out."""
+    timeout_ms = request.limits.timeout_ms
+    started = wall_ms()
+    answer = await proxy.handle.initialize(
+        init_payload(request, started + timeout_ms), timeout_ms / 1000
+    )
+    init_time = wall_ms() - started
+    oom = answer.connection_lost and await oom_killed(proxy)
+    return init_outcome(answer, timeout_ms, oom), init_time, answer.timed_out
+
+
+async def run(
+    request: RunRequest, proxy: ContainerProxy, wall_ms: Callable[[], int], max_result_bytes: int
+) -> tuple[ActivationResponse, bool]:
+    """``/run``: the activation's response, and whether it timed out."""
+    timeout_ms = request.limits.timeout_ms
+    deadline = wall_ms() + timeout_ms
+    answer = await proxy.handle.run(run_payload(request, deadline), timeout_ms / 1000)
+    oom = answer.connection_lost and await oom_killed(proxy)
+    return run_outcome(answer, timeout_ms, max_result_bytes, oom), answer.timed_out
+
+
+async def oom_killed(proxy: ContainerProxy) -> bool:
+    try:
+        return await proxy.handle.was_oom_killed()
+    except Exception as exc:
+        log.warning("could not ask for an OOM kill", container=proxy.pool_id, error=repr(exc))
+        return False
