@@ -38,7 +38,10 @@ from cli.command import (
     load_config,
     session,
 )
-from cli.manifest import Location, Manifest, ManifestError, apply_deployment, parse_manifest
+from cli.manifest.deployment import apply_deployment
+from cli.manifest.location import Location, ManifestError
+from cli.manifest.parse import parse_manifest
+from cli.manifest.specs import Manifest
 from cli.names import QualifiedName, namespace_path, parse_name
 from cli.output import ok
 from cli.params import annotation_value, key_values

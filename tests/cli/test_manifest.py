@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 
 from cli.deploy import Noun, plan_deploy, plan_undeploy, zip_directory
-from cli.manifest import Manifest, ManifestError, apply_deployment, parse_manifest
+from cli.manifest.deployment import apply_deployment
+from cli.manifest.location import ManifestError
+from cli.manifest.parse import parse_manifest
+from cli.manifest.specs import Manifest
 
 SAMPLES = Path(__file__).parent / "samples"
 
