@@ -17,19 +17,11 @@ from controller.api.errors import error_response, status_for
 from controller.api.http import AUTH_KEY, controller, tid, too_large
 from controller.context import Controller
 from controller.resolve import ResolvedAction, resolve_action
-from controller.webactions import (
-    METHODS,
-    NOT_READY,
-    AuthKind,
-    WebPath,
-    WebRequest,
-    WebResponse,
-    auth_requirement,
-    build_input,
-    cors_headers,
-    parse_web_path,
-    render_activation,
-)
+from controller.webactions.auth import AuthKind, auth_requirement
+from controller.webactions.cors import cors_headers
+from controller.webactions.paths import WebPath, parse_web_path
+from controller.webactions.request import METHODS, WebRequest, build_input
+from controller.webactions.response import NOT_READY, WebResponse, render_activation
 from whisk.entities.names import FullyQualifiedName
 from whisk.errors import (
     Forbidden,

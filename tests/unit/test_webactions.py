@@ -8,20 +8,19 @@ from typing import Any
 
 import pytest
 
-from controller.webactions import (
-    INVALID_HTTP,
+from controller.webactions.auth import AuthKind, auth_requirement
+from controller.webactions.cors import cors_headers
+from controller.webactions.paths import Extension, WebPath, parse_web_path
+from controller.webactions.request import (
     PARAMETERS_NOT_ALLOWED,
+    WebRequest,
+    build_input,
+    lower_headers,
+)
+from controller.webactions.response import (
+    INVALID_HTTP,
     PROCESSING_ERROR,
     PROPERTY_NOT_FOUND,
-    AuthKind,
-    Extension,
-    WebPath,
-    WebRequest,
-    auth_requirement,
-    build_input,
-    cors_headers,
-    lower_headers,
-    parse_web_path,
     render_activation,
     render_http,
 )
