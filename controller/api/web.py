@@ -2,7 +2,7 @@
 
 No key is needed: the action must be annotated ``web-export``, and it runs as its owner's
 identity (the owner's limits and throttles). ``require-whisk-auth`` may ask for a Whisk key
-or a shared secret. The decisions are in ``controller/webactions.py``; here we only read the
+or a shared secret. The decisions are in ``controller/webactions/``; here we only read the
 request, invoke (always blocking) and write the response, with CORS headers on every answer
 unless the action handles OPTIONS itself (``web-custom-options``).
 """
