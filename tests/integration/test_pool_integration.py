@@ -191,6 +191,30 @@ async def test_pool_takes_stem_cell_and_starts_a_replacement(
     )
 
 
+async def test_pool_starts_stem_cell_once_a_reaped_container_frees_its_memory(
+    backend: Backend, make_pool: Any, clock: Clock
+) -> None:
+    # the only stem cell needs the whole pool: a smaller cold container evicts it; when that
+    # container is reaped, its memory brings the stem cell back (no other event triggers it)
+    cell = StemCellSpec(kind="python:3.11", image=backend.image, memory_mb=256, count=1)
+    pool = make_pool(user_memory_mb=256, stem_cells=(cell,), idle_timeout_s=60.0)
+    await pool.start()
+    await pool.wait_until(lambda s: bool(s.in_state(ContainerState.PREWARMED)))
+
+    small = RunLimits(timeout_ms=20_000, memory_mb=128)
+    outcome = await pool.run(make_request(backend, limits=small))
+    assert outcome.response.success and outcome.start is StartKind.COLD
+    assert not pool.state.in_state(ContainerState.STARTING, ContainerState.PREWARMED)
+
+    clock.now += 61
+    pool.housekeep()
+    await pool.wait_until(
+        lambda s: (
+            outcome.container_id not in s.containers and bool(s.in_state(ContainerState.PREWARMED))
+        )
+    )
+
+
 # -- memory, reaping, pausing -----------------------------------------------------------------
 
 
