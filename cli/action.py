@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
 
-from cli.artifacts import ExecFlags, build_exec
+from cli.artifacts import ExecFlags, build_exec, saved_code
 from cli.command import Session, calling, fetch_page, json_option, list_options, noun, session
 from cli.invoke import invoke_and_show
 from cli.local import run
@@ -201,10 +202,19 @@ def action_url(base_url: str, doc: dict[str, Any]) -> str:
 @click.argument("field", required=False)
 @click.option("-s", "--summary", is_flag=True, help="Summarise the action.")
 @click.option("-r", "--url", is_flag=True, help="Print the action's URL.")
+@click.option("--save", is_flag=True, help="Save the action's code to NAME.<ext> here.")
+@click.option("--save-as", metavar="FILE", help="Save the action's code to FILE.")
 @json_option
 @click.pass_context
 def get(
-    ctx: click.Context, name: str, field: str | None, summary: bool, url: bool, as_json: bool
+    ctx: click.Context,
+    name: str,
+    field: str | None,
+    summary: bool,
+    url: bool,
+    save: bool,
+    save_as: str | None,
+    as_json: bool,
 ) -> None:
     """Show action NAME (or one FIELD of it)."""
     s = session(ctx)
@@ -215,7 +225,9 @@ def get(
             f"{namespace_path(qn.namespace)}/actions/{qn.path}",
             query={"code": not (summary or url)},
         ).body
-    if as_json:
+    if save or save_as:
+        _save_code(doc, save_as)
+    elif as_json:
         show_json(doc)
     elif summary:
         for line in _summary(doc):
@@ -232,6 +244,21 @@ def get(
     else:
         ok(f"got action {qn.entity}")
         show_json(ordered(doc, ACTION_KEYS))
+
+
+def _save_code(doc: dict[str, Any], save_as: str | None) -> None:
+    """Write the action's code to a new file (wsk never overwrites one)."""
+    exec_doc = doc.get("exec")
+    default_name, code = saved_code(exec_doc if isinstance(exec_doc, dict) else {}, doc["name"])
+    target = Path(save_as or default_name).absolute()
+    try:
+        with target.open("xb") as out:
+            out.write(code)
+    except FileExistsError:
+        raise InvalidArgument(f"The file '{target}' already exists.") from None
+    except OSError as exc:
+        raise InvalidArgument(f"Cannot write '{target}': {exc.strerror}.") from exc
+    ok(f"saved action code to {target}")
 
 
 @action.command("delete")

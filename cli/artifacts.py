@@ -63,6 +63,31 @@ def read_code(artifact: str) -> str:
     return raw.decode()
 
 
+def saved_code(exec_doc: dict[str, Any], name: str) -> tuple[str, bytes]:
+    """What ``action get --save`` writes: the default file name (the action's name with its
+    kind's extension; ``.zip`` for binary code other than a jar) and the code's bytes.
+    Sequences and Docker images have no code to save."""
+    kind = str(exec_doc.get("kind", ""))
+    if kind == "sequence":
+        raise InvalidArgument("Cannot save action sequences.")
+    code = exec_doc.get("code")
+    if kind == "blackbox" or not isinstance(code, str):
+        raise InvalidArgument("Cannot save Docker images.")
+    language = kind.split(":", 1)[0]
+    extension = next(
+        (ext for ext, known in KIND_BY_EXTENSION.items() if known.split(":", 1)[0] == language),
+        ".txt",
+    )
+    if exec_doc.get("binary"):
+        if extension not in BINARY_EXTENSIONS:
+            extension = ".zip"
+        try:
+            return name + extension, base64.b64decode(code, validate=True)
+        except ValueError as exc:
+            raise InvalidArgument("The action's binary code is not valid base64.") from exc
+    return name + extension, code.encode()
+
+
 def sequence_exec(components: str, default_namespace: str) -> dict[str, Any]:
     names = [c.strip() for c in components.split(",") if c.strip()]
     if not names:

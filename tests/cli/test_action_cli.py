@@ -8,6 +8,7 @@ import re
 import zipfile
 from pathlib import Path
 
+import pytest
 from click.testing import Result
 
 from tests.cli.conftest import Standalone, Wsk
@@ -251,3 +252,47 @@ def test_action_invoke_missing_exits_148(wsk: Wsk, unique: str, standalone: Stan
     result = wsk("action", "invoke", unique)
     assert result.exit_code in (148, 247), result.output  # 404, or 503 before the lookup
     assert result.stderr.startswith(f"error: Unable to invoke action '{unique}': ")
+
+
+def test_action_get_save_writes_the_code_once(
+    wsk: Wsk, unique: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wsk("action", "create", unique, _file(tmp_path, "hello.py", HELLO))
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+
+    saved = wsk("action", "get", unique, "--save")
+    assert (saved.exit_code, saved.stdout) == (0, f"ok: saved action code to {work}/{unique}.py\n")
+    assert (work / f"{unique}.py").read_text() == HELLO
+
+    again = wsk("action", "get", unique, "--save")
+    assert again.exit_code != 0
+    assert f"The file '{work}/{unique}.py' already exists." in again.stderr
+
+    target = tmp_path / "copy.py"
+    saved_as = wsk("action", "get", unique, "--save-as", str(target))
+    assert (saved_as.exit_code, saved_as.stdout) == (0, f"ok: saved action code to {target}\n")
+    assert target.read_text() == HELLO
+
+
+def test_action_get_save_decodes_a_zip_and_refuses_sequences_and_images(
+    wsk: Wsk, unique: str, tmp_path: Path
+) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("__main__.py", HELLO)
+    bundle = tmp_path / "bundle.zip"
+    bundle.write_bytes(buffer.getvalue())
+    wsk("action", "create", unique, str(bundle), "--kind", "python:default")
+    target = tmp_path / "saved.zip"
+    assert wsk("action", "get", unique, "--save-as", str(target)).exit_code == 0
+    assert target.read_bytes() == buffer.getvalue()
+
+    wsk("action", "create", f"{unique}-seq", "--sequence", unique)
+    seq = wsk("action", "get", f"{unique}-seq", "--save-as", str(tmp_path / "seq"))
+    assert seq.exit_code != 0 and "Cannot save action sequences." in seq.stderr
+    wsk("action", "create", f"{unique}-box", "--docker", "example/box:1")
+    box = wsk("action", "get", f"{unique}-box", "--save-as", str(tmp_path / "box"))
+    assert box.exit_code != 0 and "Cannot save Docker images." in box.stderr
+    assert not (tmp_path / "seq").exists() and not (tmp_path / "box").exists()

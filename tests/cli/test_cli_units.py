@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cli import config as cfg
-from cli.artifacts import ExecFlags, build_exec, infer_kind
+from cli.artifacts import ExecFlags, build_exec, infer_kind, saved_code
 from cli.hints import hint_for
 from cli.names import QualifiedName, parse_name
 from cli.output import action_row, activation_table, go_duration, rule_row, truncate
@@ -150,3 +150,30 @@ def test_hints_name_the_next_step() -> None:
     assert "whisk trigger list" in (hint_for(404, "get", "trigger") or "")
     assert "whisk property set --auth" in (hint_for(401, "list", "action") or "")
     assert hint_for(400, "create", "action") is None
+
+
+@pytest.mark.parametrize(
+    ("exec_doc", "expected"),
+    [
+        ({"kind": "nodejs:20", "code": "x"}, ("act.js", b"x")),
+        ({"kind": "python:3.11", "code": "y"}, ("act.py", b"y")),
+        ({"kind": "java:8", "code": "AAE=", "binary": True}, ("act.jar", b"\x00\x01")),
+        ({"kind": "python:3.11", "code": "AAE=", "binary": True}, ("act.zip", b"\x00\x01")),
+        ({"kind": "cobol:1", "code": "z"}, ("act.txt", b"z")),
+    ],
+)
+def test_saved_code_names_the_file_by_kind(exec_doc: dict, expected: tuple[str, bytes]) -> None:
+    assert saved_code(exec_doc, "act") == expected
+
+
+@pytest.mark.parametrize(
+    ("exec_doc", "message"),
+    [
+        ({"kind": "sequence", "components": []}, "Cannot save action sequences."),
+        ({"kind": "blackbox", "image": "i", "code": "x"}, "Cannot save Docker images."),
+        ({"kind": "python:3.11", "code": "%%%", "binary": True}, "not valid base64"),
+    ],
+)
+def test_saved_code_refuses_what_has_no_code(exec_doc: dict, message: str) -> None:
+    with pytest.raises(InvalidArgument, match=message):
+        saved_code(exec_doc, "act")
