@@ -24,6 +24,16 @@ def _file(tmp_path: Path, name: str, text: str) -> str:
     return str(path)
 
 
+def _zip_bundle(tmp_path: Path) -> Path:
+    """``bundle.zip`` holding HELLO as ``__main__.py``."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("__main__.py", HELLO)
+    bundle = tmp_path / "bundle.zip"
+    bundle.write_bytes(buffer.getvalue())
+    return bundle
+
+
 def _json(result: Result) -> dict:
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
@@ -116,11 +126,7 @@ def test_action_web_secure_without_web_is_a_usage_error(
 def test_action_from_zip_needs_kind_and_is_sent_binary(
     wsk: Wsk, unique: str, tmp_path: Path
 ) -> None:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("__main__.py", HELLO)
-    bundle = tmp_path / "bundle.zip"
-    bundle.write_bytes(buffer.getvalue())
+    bundle = _zip_bundle(tmp_path)
     refused = wsk("action", "create", unique, str(bundle))
     assert refused.exit_code == 2
     assert refused.stderr.startswith(
@@ -279,15 +285,11 @@ def test_action_get_save_writes_the_code_once(
 def test_action_get_save_decodes_a_zip_and_refuses_sequences_and_images(
     wsk: Wsk, unique: str, tmp_path: Path
 ) -> None:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("__main__.py", HELLO)
-    bundle = tmp_path / "bundle.zip"
-    bundle.write_bytes(buffer.getvalue())
+    bundle = _zip_bundle(tmp_path)
     wsk("action", "create", unique, str(bundle), "--kind", "python:default")
     target = tmp_path / "saved.zip"
     assert wsk("action", "get", unique, "--save-as", str(target)).exit_code == 0
-    assert target.read_bytes() == buffer.getvalue()
+    assert target.read_bytes() == bundle.read_bytes()
 
     wsk("action", "create", f"{unique}-seq", "--sequence", unique)
     seq = wsk("action", "get", f"{unique}-seq", "--save-as", str(tmp_path / "seq"))
