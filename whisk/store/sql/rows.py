@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, select
+from sqlalchemy import ColumnElement, Row, bindparam, select
 
 from whisk.store.ports import (
     ActivationQuery,
@@ -14,15 +14,27 @@ from whisk.store.ports import (
     Identity,
     StoredEntity,
 )
-from whisk.store.sql.tables import activations, entities
+from whisk.store.sql.tables import activations, entities, identities
 
 
 def normal(key: EntityKey) -> EntityKey:
     return key if key.package else EntityKey(key.namespace, key.name, None)
 
 
-def by_key(key: EntityKey) -> Select[Any]:
-    return select(entities).where(entities.c.id == normal(key).path)
+# Point lookups are built once with bind parameters: building a ``select`` per call (and its
+# cache key) cost ~0.4 ms of the ~0.5 ms a lookup took.
+ENTITY_BY_ID = select(entities).where(entities.c.id == bindparam("entity_id"))
+ACTIVATION_BY_ID = select(activations).where(
+    activations.c.activation_id == bindparam("activation_id"),
+    activations.c.namespace == bindparam("namespace"),
+)
+IDENTITY_BY_UUID = select(identities).where(identities.c.uuid == bindparam("uuid"))
+IDENTITY_BY_NAMESPACE = select(identities).where(identities.c.namespace == bindparam("namespace"))
+
+
+def key_params(key: EntityKey) -> dict[str, str]:
+    """The parameters of ``ENTITY_BY_ID`` for ``key``."""
+    return {"entity_id": normal(key).path}
 
 
 def entity_filter(

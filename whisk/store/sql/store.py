@@ -102,10 +102,10 @@ class SqlStore:
     # -- entities -------------------------------------------------------------------------
 
     async def get(self, key: EntityKey) -> StoredEntity | None:
-        query = mapping.by_key(mapping.normal(key))
+        params = mapping.key_params(key)
 
         def work(conn: Connection) -> StoredEntity | None:
-            row = conn.execute(query).first()
+            row = conn.execute(mapping.ENTITY_BY_ID, params).first()
             return None if row is None else mapping.entity(row)
 
         return await self._runner.read(work)
@@ -134,7 +134,7 @@ class SqlStore:
         key = mapping.normal(write.key)
         if isinstance(write, Put) and write.expected_revision is not None:
             return self._update(conn, key, write)
-        current = conn.execute(mapping.by_key(key)).first()
+        current = conn.execute(mapping.ENTITY_BY_ID, mapping.key_params(key)).first()
         if isinstance(write, Delete):
             return self._delete(conn, key, current, write.expected_revision)
         return self._create(conn, key, current, write)
@@ -169,7 +169,7 @@ class SqlStore:
         )
         if result.rowcount == 1:
             return stored
-        holder = conn.execute(mapping.by_key(key)).first()
+        holder = conn.execute(mapping.ENTITY_BY_ID, mapping.key_params(key)).first()
         if holder is not None and holder.collection != write.collection:
             raise WrongCollection()
         raise ConcurrentModification()
@@ -257,12 +257,10 @@ class SqlStore:
         )
 
     async def get_activation(self, namespace: str, activation_id: str) -> ActivationRecord | None:
-        query = select(activations).where(
-            activations.c.activation_id == activation_id, activations.c.namespace == namespace
-        )
+        params = {"activation_id": activation_id, "namespace": namespace}
 
         def work(conn: Connection) -> ActivationRecord | None:
-            row = conn.execute(query).first()
+            row = conn.execute(mapping.ACTIVATION_BY_ID, params).first()
             return None if row is None else mapping.activation(row)
 
         return await self._runner.read(work)
@@ -295,16 +293,14 @@ class SqlStore:
             ) from exc
 
     async def get_identity_by_uuid(self, uuid: str) -> Identity | None:
-        return await self._one_identity(select(identities).where(identities.c.uuid == uuid))
+        return await self._one_identity(mapping.IDENTITY_BY_UUID, {"uuid": uuid})
 
     async def get_identity(self, namespace: str) -> Identity | None:
-        return await self._one_identity(
-            select(identities).where(identities.c.namespace == namespace)
-        )
+        return await self._one_identity(mapping.IDENTITY_BY_NAMESPACE, {"namespace": namespace})
 
-    async def _one_identity(self, query: Select[Any]) -> Identity | None:
+    async def _one_identity(self, query: Select[Any], params: dict[str, str]) -> Identity | None:
         def work(conn: Connection) -> Identity | None:
-            row = conn.execute(query).first()
+            row = conn.execute(query, params).first()
             return None if row is None else mapping.identity(row)
 
         return await self._runner.read(work)
