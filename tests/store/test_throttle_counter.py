@@ -57,3 +57,18 @@ async def test_admit_counts_rate_and_flights_in_one_step(store: Store) -> None:
     peek = await counter.admit("a", None, now_ms=3_000, expires_ms=0)
     assert (peek.rate_count, peek.in_flight) == (3, 2)
     assert await counter.in_flight("a", now_ms=3_000) == 2
+
+
+async def test_admit_leaves_out_and_purges_expired_flights(store: Store) -> None:
+    counter = counter_for(store)
+    await counter.acquire("a", "1" * 32, expires_ms=1_500)  # expired at the admission below
+    await counter.acquire("a", "2" * 32, expires_ms=90_000)
+    await counter.acquire("b", "3" * 32, expires_ms=1_500)  # another namespace: kept
+
+    admitted = await counter.admit("a", "4" * 32, now_ms=2_000, expires_ms=90_000)
+
+    assert (admitted.rate_count, admitted.in_flight) == (1, 1)
+    assert await counter.in_flight("a", now_ms=2_000) == 2
+    assert await counter.in_flight("b", now_ms=1_000) == 1
+    await counter.release("1" * 32)  # already purged: nothing to release, no error
+    assert await counter.in_flight("a", now_ms=2_000) == 2
