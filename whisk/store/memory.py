@@ -112,7 +112,7 @@ class MemoryStore:
     async def put_activations(self, records: Sequence[ActivationRecord]) -> None:
         stored = self._activations
         for record in records:
-            if record.end == 0 and record.activation_id in stored:
+            if record.status_code is None and record.activation_id in stored:
                 continue
             stored[record.activation_id] = _stored_activation(record)
 
@@ -135,7 +135,7 @@ class MemoryStore:
 
     async def complete_pending_activation(self, record: ActivationRecord) -> bool:
         current = self._activations.get(record.activation_id)
-        if current is None or current.end != 0:
+        if current is None or current.status_code is not None:
             return False
         self._activations[record.activation_id] = _stored_activation(record)
         return True
@@ -144,7 +144,7 @@ class MemoryStore:
         self, started_before_ms: int, limit: int
     ) -> list[ActivationRecord]:
         found = [
-            r for r in self._activations.values() if r.end == 0 and r.start < started_before_ms
+            r for r in self._activations.values() if r.status_code is None and r.start < started_before_ms
         ]
         found.sort(key=lambda r: (r.start, r.activation_id))
         return [dataclasses.replace(r, doc=copy.deepcopy(r.doc)) for r in found[: max(limit, 0)]]

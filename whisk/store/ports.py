@@ -162,7 +162,7 @@ class ActivationStore(Protocol):
 
     async def put_activations(self, records: Sequence[ActivationRecord]) -> None:
         """Write several records at once, atomically (the write-behind's flush). A final
-        record inserts or replaces; a pending one (``end == 0``) is inserted only where no
+        record inserts or replaces; a pending one (``status_code is None``) is inserted only where no
         record with its id exists, so a late pending record never hides a final one."""
         ...
 
@@ -178,14 +178,15 @@ class ActivationStore(Protocol):
 
     async def complete_pending_activation(self, record: ActivationRecord) -> bool:
         """Replace the stored record with ``record`` only while the stored one is still
-        pending (``end == 0``), atomically; returns whether it wrote. A missing record is not
+        pending (``status_code is None``; trigger records have ``end == 0`` too, as OpenWhisk's,
+        but are final), atomically; returns whether it wrote. A missing record is not
         inserted (False), and a final record is never overwritten."""
         ...
 
     async def list_stale_pending(
         self, started_before_ms: int, limit: int
     ) -> list[ActivationRecord]:
-        """Pending records (``end == 0``) of every namespace with ``start <
+        """Pending records (no status code yet) of every namespace with ``start <
         started_before_ms``, oldest ``start`` first (ties by id), at most ``limit``."""
         ...
 

@@ -112,7 +112,7 @@ class WriteBehindStore:
         before = queued.pop(aid, None)
         if before is not None:
             self.coalesced += 1
-            if record.end == 0 and before.end != 0:
+            if record.status_code is None and before.status_code is not None:
                 record = before  # a pending record never replaces a final one
         queued[aid] = record
         if self._task is None:
@@ -135,7 +135,7 @@ class WriteBehindStore:
         aid = record.activation_id
         queued = self._queued.get(aid)
         if queued is not None:
-            if queued.end != 0:
+            if queued.status_code is not None:
                 return False
             self._queued[aid] = record
             return True
@@ -275,7 +275,11 @@ class WriteBehindStore:
         merged = dict(batch)
         for aid, record in self._queued.items():
             before = merged.pop(aid, None)
-            if before is not None and record.end == 0 and before.end != 0:
+            if (
+                before is not None
+                and record.status_code is None
+                and before.status_code is not None
+            ):
                 record = before
             merged[aid] = record
         self._queued = merged

@@ -76,7 +76,7 @@ class SqlStore:
         self._activation_complete = text(
             "UPDATE activations SET namespace = :namespace, name = :name, package = :package, "
             'start = :start, "end" = :end, status_code = :status_code, doc = :doc '
-            'WHERE activation_id = :activation_id AND "end" = 0'
+            'WHERE activation_id = :activation_id AND "end" = 0 AND status_code IS NULL'
         ).bindparams(bindparam("doc", type_=json_type()))
 
     @property
@@ -244,8 +244,8 @@ class SqlStore:
     async def put_activations(self, records: Sequence[ActivationRecord]) -> None:
         """One transaction, at most two executemany calls (final rows upserted, pending rows
         inserted where absent): the driver sends each as one batch."""
-        final = [_activation_values(r) for r in records if r.end != 0]
-        pending = [_activation_values(r) for r in records if r.end == 0]
+        final = [_activation_values(r) for r in records if r.status_code is not None]
+        pending = [_activation_values(r) for r in records if r.status_code is None]
         if not final and not pending:
             return
         upsert, insert = self._activation_upsert, self._activation_insert_pending
@@ -271,7 +271,11 @@ class SqlStore:
     ) -> list[ActivationRecord]:
         statement = (
             select(activations)
-            .where(activations.c.end == 0, activations.c.start < started_before_ms)
+            .where(
+                activations.c.end == 0,  # the (end, start) index; pending implies end == 0
+                activations.c.status_code.is_(None),
+                activations.c.start < started_before_ms,
+            )
             .order_by(activations.c.start, activations.c.activation_id)
             .limit(max(limit, 0))
         )
