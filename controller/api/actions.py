@@ -15,7 +15,8 @@ from controller.api.http import (
 )
 from controller.api.query import parse_bool, parse_int, parse_page
 from controller.entities import existing_for_put, find, key_of, load, save
-from controller.invocation import InvokeOutcome, check_payload
+from controller.invocation import check_payload
+from controller.requests import InvocationRequest, InvokeOutcome
 from controller.resolve import resolve_action, resolve_package
 from whisk.entities.action import Action
 from whisk.entities.activation import StatusCode
@@ -118,14 +119,15 @@ async def delete_action(request: web.Request) -> web.Response:
 async def invoke_action(request: web.Request) -> web.StreamResponse:
     ctl, who = controller(request), await identity(request)
     fqn = _fqn(request, resolve_namespace(who, request.match_info["ns"]))
-    if ctl.invocations is None:
+    runner = ctl.runner
+    if runner is None:
         raise Unavailable(
             "Invocation is not available: this controller has no invocation path configured."
         )
     query = request.query
     blocking = parse_bool(query, "blocking")
     result_only = parse_bool(query, "result")
-    max_wait = ctl.invocations.max_wait_ms
+    max_wait = runner.max_wait_ms
     timeout = parse_int(query, "timeout", COLLECTION)
     if timeout is not None and not 0 < timeout <= max_wait:
         raise InvalidArgument(f"Timeout must be number of milliseconds up to {max_wait}.")
@@ -133,18 +135,17 @@ async def invoke_action(request: web.Request) -> web.StreamResponse:
     body, size = await read_json_sized(request)
     payload = check_payload(body, limits.max_payload_bytes, size)
     resolved = await resolve_action(ctl.store, who, fqn)
-    runner = ctl.runner_for(resolved)
-    if runner is None:
-        raise Unavailable("Compositions are not available on this controller.")
-    outcome = await runner.invoke(
-        who,
-        limits,
-        resolved,
-        payload,
-        blocking=blocking,
-        wait_ms=timeout,
-        tid=tid(request),
-        api_key=request_api_key(request),
+    outcome = await runner.run(
+        InvocationRequest(
+            identity=who,
+            limits=limits,
+            resolved=resolved,
+            payload=payload,
+            blocking=blocking,
+            wait_ms=timeout,
+            tid=tid(request),
+            api_key=request_api_key(request),
+        )
     )
     return render_outcome(outcome, result_only)
 

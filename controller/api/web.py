@@ -16,6 +16,7 @@ from multidict import CIMultiDict
 from controller.api.errors import error_response, status_for
 from controller.api.http import AUTH_KEY, controller, tid, too_large
 from controller.context import Controller
+from controller.requests import InvocationRequest
 from controller.resolve import ResolvedAction, resolve_action
 from controller.webactions.auth import AuthKind, auth_requirement
 from controller.webactions.cors import cors_headers
@@ -90,18 +91,19 @@ async def _serve(request: web.Request, reply: _Reply) -> web.StreamResponse:
         final=notes.is_truthy("final"),
         defined=resolved.parameters.keys(),
     )
-    runner = ctl.sequences if resolved.action.is_sequence else ctl.invocations
+    runner = ctl.runner
     if runner is None:
         raise Unavailable()
-    outcome = await runner.invoke(
-        owner,
-        limits,
-        resolved,
-        payload,
-        blocking=True,
-        wait_ms=None,
-        tid=tid(request),
-        api_key=None,
+    outcome = await runner.run(
+        InvocationRequest(
+            identity=owner,
+            limits=limits,
+            resolved=resolved,
+            payload=payload,
+            blocking=True,
+            wait_ms=None,
+            tid=tid(request),
+        )
     )
     reply.headers[ACTIVATION_HEADER] = outcome.activation_id
     activation = outcome.activation

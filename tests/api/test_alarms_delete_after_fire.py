@@ -18,6 +18,7 @@ from controller.feeds.lifecycle import ALARMS, FeedLifecycle
 from controller.feeds.schedule import AfterFire
 from controller.firing import TriggerFirer
 from controller.invocation import InvocationConfig, InvocationService
+from controller.runner import ActionRunner
 from controller.throttle import MemoryThrottleCounter
 from tests.api.conftest import Api, action_body
 from whisk.entities.namespace_limits import NamespaceLimits
@@ -81,7 +82,7 @@ async def feeds(api: Api) -> AsyncIterator[Feeds]:
     invocations = InvocationService(
         store=api.store, scheduler=scheduler, throttles=throttles, config=InvocationConfig()
     )
-    firer = TriggerFirer(api.store, invocations, throttles)
+    firer = ActionRunner(api.store, invocations, throttles).firer
     provider = AlarmsProvider(
         registrations,
         FeedFirer(api.store, firer, lambda _: NamespaceLimits()),
