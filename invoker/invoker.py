@@ -69,7 +69,7 @@ class Invoker:
             now = self._wall_ms()
             message = getattr(exc, "message", None) or "Failed to run the action."
             outcome = RunOutcome(whisk_error(message), now, now)
-        log.info(
+        log.debug(  # per activation: debug only (metrics carry the counts)
             "activation finished",
             activation_id=str(request.activation_id),
             transaction_id=request.transaction_id,

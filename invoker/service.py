@@ -255,7 +255,7 @@ class InvokerService:
         while len(self._seen) > self._config.dedup_size:
             self._seen.popitem(last=False)
         self.capacity.take(aid)
-        log.info("activation accepted", activation_id=aid, invoker=self.instance.instance)
+        log.debug("activation accepted", activation_id=aid, invoker=self.instance.instance)
         accepted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         task = asyncio.create_task(self._activation(message, accepted), name=f"activation-{aid}")
         self._tasks[aid] = task
