@@ -34,9 +34,9 @@ from typing import Any
 import click
 import structlog
 
-from cli.artifacts import infer_kind, read_code
+from cli.artifacts import infer_kind, read_code, zip_directory
 from cli.command import PlainCommand
-from cli.deploy import zip_directory
+from cli.options import param_opts, with_options
 from cli.output import go_duration, to_json
 from cli.params import collect
 from invoker.containers.docker import DockerFactory
@@ -323,16 +323,7 @@ def run_local(
 @click.command("run", cls=PlainCommand)
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--local", is_flag=True, help="Run here, without a server (required for now).")
-@click.option(
-    "-p",
-    "--param",
-    "params",
-    nargs=2,
-    multiple=True,
-    metavar="KEY VALUE",
-    help="Parameter; VALUE is JSON when it parses, else a string.",
-)
-@click.option("-P", "--param-file", help="JSON file of parameters.")
+@with_options(param_opts)
 @click.option("--kind", help="Runtime kind (default: from the file's extension).")
 @click.option("--main", help="Entry point (default: main).")
 @click.option("--event", type=click.Choice(EVENTS), help="Simulate this event under the params.")

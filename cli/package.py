@@ -6,9 +6,9 @@ from typing import Any
 
 import click
 
-from cli.action import annotation_opts, param_opts, with_options
 from cli.command import Session, calling, fetch_page, json_option, list_options, noun, session
 from cli.names import QualifiedName, namespace_path, parse_name
+from cli.options import annotation_opts, param_opts, with_options
 from cli.output import ok, ordered, package_row, present_list, show_json
 from cli.params import collect, key_values
 from whisk.errors import InvalidArgument
