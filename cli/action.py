@@ -105,7 +105,7 @@ def put_action(
 @click.argument("artifact", required=False)
 @with_options(action_opts)
 @click.pass_context
-def create(ctx: click.Context, name: str, artifact: str | None, **opts: Any) -> None:
+def create(ctx: click.Context, /, name: str, artifact: str | None, **opts: Any) -> None:
     """Create action NAME from ARTIFACT (a file, an image with --docker, or a --sequence)."""
     put_action(ctx, name, artifact, opts, update=False)
 
@@ -116,7 +116,7 @@ def create(ctx: click.Context, name: str, artifact: str | None, **opts: Any) -> 
 @with_options(action_opts)
 @click.option("--del-annotation", multiple=True, metavar="KEY", help="Remove an annotation.")
 @click.pass_context
-def update(ctx: click.Context, name: str, artifact: str | None, **opts: Any) -> None:
+def update(ctx: click.Context, /, name: str, artifact: str | None, **opts: Any) -> None:
     """Update action NAME (created when missing); only the given parts change."""
     put_action(ctx, name, artifact, opts, update=True)
 

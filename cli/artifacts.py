@@ -95,8 +95,8 @@ def sequence_exec(components: str, default_namespace: str) -> dict[str, Any]:
     names = [c.strip() for c in components.split(",") if c.strip()]
     if not names:
         raise InvalidArgument("A sequence needs a comma-separated list of action names.")
-    components = [str(parse_name(n, default_namespace)) for n in names]
-    return {"kind": "sequence", "components": components}
+    qualified = [str(parse_name(n, default_namespace)) for n in names]
+    return {"kind": "sequence", "components": qualified}
 
 
 def build_exec(flags: ExecFlags, default_namespace: str) -> dict[str, Any] | None:

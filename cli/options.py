@@ -4,9 +4,12 @@ is ``cli.params``'."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import click
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 param_opts = [
     click.option(
@@ -34,10 +37,10 @@ annotation_opts = [
 ]
 
 
-def with_options(options: list[Any]) -> Any:
+def with_options(options: Sequence[Callable[[Any], Any]]) -> Callable[[F], F]:
     """A decorator putting ``options`` on a command, in the order listed (for ``--help``)."""
 
-    def apply(f: Any) -> Any:
+    def apply(f: F) -> F:
         for option in reversed(options):
             f = option(f)
         return f

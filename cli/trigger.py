@@ -96,7 +96,7 @@ trigger_put_opts = [
 @click.argument("name")
 @with_options(trigger_put_opts)
 @click.pass_context
-def create(ctx: click.Context, name: str, **opts: Any) -> None:
+def create(ctx: click.Context, /, name: str, **opts: Any) -> None:
     """Create trigger NAME (with --feed: and register it with the feed)."""
     put_trigger(ctx, name, opts, update=False)
 
@@ -105,7 +105,7 @@ def create(ctx: click.Context, name: str, **opts: Any) -> None:
 @click.argument("name")
 @with_options([*param_opts, *annotation_opts])
 @click.pass_context
-def update(ctx: click.Context, name: str, **opts: Any) -> None:
+def update(ctx: click.Context, /, name: str, **opts: Any) -> None:
     """Update trigger NAME (created when missing)."""
     put_trigger(ctx, name, opts, update=True)
 
