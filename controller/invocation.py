@@ -36,7 +36,7 @@ from whisk.messages import (
     TransactionId,
     UserRef,
 )
-from whisk.store.ports import ActivationStore, Identity
+from whisk.store.ports import ActivationRecord, ActivationStore, Identity
 from whisk.store.records import activation_record
 
 log = structlog.get_logger(__name__)
@@ -140,6 +140,10 @@ class InvocationService:
         self._clock_ms = clock_ms
         self._controller = ControllerInstanceId(config.controller_id)
         self.redeliverer: Redeliverer | None = None
+        # a write-behind store keeps records completed elsewhere readable until they land
+        self._remember: Callable[[ActivationRecord], None] | None = getattr(
+            store, "remember", None
+        )
         self._action_flights: set[str] = set()  # activations counted against their action
 
     async def admit(
@@ -299,7 +303,9 @@ class InvocationService:
             return InvokeOutcome(aid, None)
         except Unavailable:
             raise
-        return InvokeOutcome(aid, await self._finished(result, aid, identity.namespace))
+        return InvokeOutcome(
+            aid, await self._finished(result, aid, identity.namespace, resolved.record_package)
+        )
 
     async def _admit_action(self, action: Action, aid: str, expires_ms: int) -> None:
         """Beyond OpenWhisk: an action annotated ``concurrentInvocations: N`` never has more
@@ -332,9 +338,14 @@ class InvocationService:
         wait = min(requested_ms or cap, cap)
         return min(wait, action.limits.timeout + self._config.blocking_margin_ms)
 
-    async def _finished(self, ack: AckLike, aid: str, namespace: str) -> Activation | None:
+    async def _finished(
+        self, ack: AckLike, aid: str, namespace: str, package: str | None = None
+    ) -> Activation | None:
         if ack.record is not None and isinstance(ack.record, dict):
-            return Activation.from_stored_doc(ack.record)
+            activation = Activation.from_stored_doc(ack.record)
+            if self._remember is not None:
+                self._remember(record_of(activation, package))
+            return activation
         if ack.forced:
             await self.record_forced(namespace, aid)
         stored = await self._store.get_activation(namespace, aid)

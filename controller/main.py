@@ -14,6 +14,7 @@ from aiohttp import web
 from controller.app import build_app
 from controller.throttle import ThrottleCounter
 from controller.wiring import AssembledController, assemble_controller
+from whisk import eventloop
 from whisk.bus import open_bus
 from whisk.bus.ports import Bus
 from whisk.config import Settings, load_settings
@@ -78,7 +79,7 @@ def main(port: int | None, host: str | None) -> None:
     if host is not None:
         settings = settings.with_changes(host=host)
     configure_logging(settings.log_format, settings.log_level)  # type: ignore[arg-type]
-    asyncio.run(serve(settings))
+    eventloop.run(serve(settings))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,14 @@ hold across all controllers rather than per controller as in OpenWhisk.
 from __future__ import annotations
 
 from whisk.errors import Throttled
-from whisk.throttling import MINUTE_MS, Admission, ThrottleCounter, window_of
+from whisk.throttling import (
+    MINUTE_MS,
+    Admission,
+    CountsPush,
+    SharedCounts,
+    ThrottleCounter,
+    window_of,
+)
 
 __all__ = [
     "MINUTE_MS",
@@ -82,3 +89,25 @@ class MemoryThrottleCounter:
         for activation_id in [a for a, exp in flights.items() if exp < now_ms]:
             await self.release(activation_id)
         return len(flights)
+
+    async def reconcile(self, push: CountsPush) -> SharedCounts:
+        """The shared-counts port in process (one controller's counters reconcile here in
+        tests and in single-process deployments)."""
+        for (key, window), count in push.hits.items():
+            start, total = self._windows.get(key, (window, 0))
+            if start != window:
+                if start > window:
+                    continue  # a late push for a minute already over
+                total = 0
+            self._windows[key] = (window, total + count)
+        for activation_id, namespace, expires_ms in push.added:
+            await self.acquire(namespace, activation_id, expires_ms)
+        for activation_id in push.released:
+            await self.release(activation_id)
+        windows = {}
+        for key, window in push.windows:
+            start, total = self._windows.get(key, (window, 0))
+            windows[(key, window)] = total if start == window else 0
+        in_flight = {ns: await self.in_flight(ns, push.now_ms) for ns in push.namespaces}
+        return SharedCounts(windows, in_flight)
+

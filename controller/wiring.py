@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from controller.admission import ReconciledThrottleCounter
 from controller.cache_sync import CacheSync
 from controller.catalog import install_catalog
 from controller.conductors import ConductorRunner
@@ -45,6 +46,7 @@ class AssembledController:
     feeds: FeedService | None = None  # feeds: alarms and Kafka triggers (controller/feeds)
     cache_sync: CacheSync | None = None  # entity-cache invalidation between controllers
     pending_sweeper: PendingSweeper | None = None  # closes pending records past hope
+    admission: ReconciledThrottleCounter | None = None  # in memory, reconciled with the db
 
     async def close(self) -> None:
         if self.pending_sweeper is not None:
@@ -58,6 +60,8 @@ class AssembledController:
         await self.conductors.close()
         await self.sequences.close()
         await self.balancer.close()
+        if self.admission is not None:
+            await self.admission.close()
 
 
 async def assemble_controller(
@@ -70,9 +74,7 @@ async def assemble_controller(
     controller_id = str(settings.controller_id)
     if settings.entity_cache_seconds > 0 and not isinstance(store, MemoryStore):
         store = CachingStore(store, settings.entity_cache_seconds)  # type: ignore[assignment]
-    counter: ThrottleCounter = (
-        throttles or shared_throttle_counter(store) or MemoryThrottleCounter()  # type: ignore[assignment]
-    )
+    counter = throttles or admission_counter(settings, store)
     invocations: InvocationService | None = None
 
     async def forced(entry: ActivationEntry) -> None:
@@ -118,6 +120,9 @@ async def assemble_controller(
         invoker_health=balancer.invoker_health,
     )
     assembled = AssembledController(ctl, balancer, sequences, firer, conductors, redeliverer)
+    if isinstance(counter, ReconciledThrottleCounter):
+        assembled.admission = counter
+        counter.start()
     if isinstance(store, CachingStore):
         assembled.cache_sync = CacheSync(
             bus, store, f"controller{controller_id}", settings.kafka_topic_prefix
@@ -132,6 +137,21 @@ async def assemble_controller(
     await assembled.feeds.start()
     # -- end feeds --
     return assembled
+
+
+def admission_counter(settings: Settings, store: Store) -> ThrottleCounter:
+    """Throttle counts: in memory for the in-memory store; otherwise shared through the
+    database, answered from memory and reconciled in the background (or, with
+    ``admission_sync_ms == 0``, counted in the database on every request)."""
+    shared = shared_throttle_counter(store)
+    if shared is None:
+        return MemoryThrottleCounter()
+    if settings.admission_sync_ms <= 0:
+        return shared  # type: ignore[return-value]
+    return ReconciledThrottleCounter(
+        shared,  # type: ignore[arg-type]
+        interval_s=settings.admission_sync_ms / 1000,
+    )
 
 
 def pending_sweeper(settings: Settings, store: Store) -> PendingSweeper:

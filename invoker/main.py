@@ -33,6 +33,7 @@ from invoker.invoker import Invoker, InvokerConfig
 from invoker.pool.config import PoolConfig, stem_cells_from_manifest
 from invoker.pool.pool import ContainerPool
 from invoker.service import InvokerService, InvokerServiceConfig
+from whisk import eventloop
 from whisk.bus import Bus, open_bus
 from whisk.config import DEFAULT_RUNTIMES_MANIFEST, SettingsError, env_int, load_settings
 from whisk.entities.runtimes import RuntimeManifest
@@ -265,7 +266,7 @@ def main(
             "the invoker process needs a shared bus: --bus kafka://host:port (or WHISK_BUS_URL)"
         )
     configure_logging(base.log_format, base.log_level)  # type: ignore[arg-type]
-    asyncio.run(serve(settings, url, base.db_url))
+    eventloop.run(serve(settings, url, base.db_url))
 
 
 if __name__ == "__main__":

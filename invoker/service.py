@@ -27,8 +27,9 @@ Crash guarantees (at most once per activation id, as ARCHITECTURE "Delivery guar
   Those accepted in the same batch may have started; they run again (OpenWhisk's window too).
 - crash after the commit, before the record write and ack: the activation is lost; its record
   stays pending until the controller's slot times out and marks it ``whisk internal error``.
-- record writes are not batched (the store port has no multi-record write): each activation
-  writes its own record, and acks only after that write returned or failed.
+- record writes are batched behind by the store (``whisk.store.write_behind``): the write
+  queues the record and the ack follows at once, so a crash (``kill -9``) can also lose the
+  records of the last flush window (5 ms); a drain or stop flushes them.
 
 Redeliveries within one process are recognised by id (the last ``dedup_size`` ids are kept);
 a restarted process relies on the offset commit alone.

@@ -21,6 +21,7 @@ from controller.throttle import MemoryThrottleCounter
 from invoker.main import InvokerSettings, build_invoker_service, load_invoker_settings
 from invoker.service import InvokerService
 from standalone.wskprops import read_wskprops, write_wskprops
+from whisk import eventloop
 from whisk.bus import open_bus
 from whisk.config import Settings, load_settings
 from whisk.entities.identity import AuthKey, hash_secret, verify_secret
@@ -156,4 +157,4 @@ def standalone(port: int, host: str, state_dir: Path | None) -> None:
             loop.add_signal_handler(sig, stop.set)
         await run_standalone(settings, invoker_settings, state_dir, stop)
 
-    asyncio.run(main())
+    eventloop.run(main())

@@ -54,6 +54,9 @@ class Settings:
     # this grace
     pending_sweep_seconds: float = 60.0
     pending_grace_seconds: float = 120.0
+    # throttle counts answered from memory and reconciled with the database this often
+    # (controller/admission.py); 0 counts in the database on every request instead
+    admission_sync_ms: int = 50
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -142,5 +145,6 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         lb_ping_timeout_s=env_float(environ, "WHISK_LB_PING_TIMEOUT_S", 10.0),
         pending_sweep_seconds=env_float(environ, "WHISK_PENDING_SWEEP_SECONDS", 60.0),
         pending_grace_seconds=env_float(environ, "WHISK_PENDING_GRACE_SECONDS", 120.0),
+        admission_sync_ms=env_int(environ, "WHISK_ADMISSION_SYNC_MS", 50),
         runtimes_manifest=Path(environ.get("WHISK_RUNTIMES_MANIFEST") or DEFAULT_RUNTIMES_MANIFEST),
     )

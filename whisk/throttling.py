@@ -40,3 +40,37 @@ class ThrottleCounter(Protocol):
     async def release(self, activation_id: str) -> None: ...
 
     async def in_flight(self, namespace: str, now_ms: int) -> int: ...
+
+
+WindowKey = tuple[str, int]  # (counter key, window start ms)
+
+
+@dataclass(frozen=True, slots=True)
+class CountsPush:
+    """What one controller hands the shared counts in one reconciliation: the hits it counted
+    since the last one, the activations it started and released, and what it wants to read
+    back (window totals and in-flight totals of the namespaces it serves)."""
+
+    hits: dict[WindowKey, int]
+    windows: tuple[WindowKey, ...]
+    added: tuple[tuple[str, str, int], ...]  # (activation id, namespace, expires ms)
+    released: tuple[str, ...]
+    namespaces: tuple[str, ...]
+    now_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class SharedCounts:
+    """Totals across every controller, after the push was applied."""
+
+    windows: dict[WindowKey, int]
+    in_flight: dict[str, int]
+
+
+class SharedThrottleCounts(Protocol):
+    """Where controllers reconcile their counts (the database, or memory for one process)."""
+
+    async def reconcile(self, push: CountsPush) -> SharedCounts:
+        """Apply ``push`` atomically and return the totals it asks for (expired flights of
+        its namespaces purged first)."""
+        ...

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
 from controller.api.auth import Authenticator
 from controller.context import Controller
+from whisk import codec
 from whisk.errors import MalformedRequest, PayloadTooLarge
 from whisk.store.ports import Identity
 
@@ -43,7 +43,7 @@ async def read_json_sized(request: web.Request) -> tuple[Any, int]:
     if not raw.strip():
         return None, len(raw)
     try:
-        return json.loads(raw), len(raw)
+        return codec.loads(raw), len(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedRequest(f"The request content was malformed:\n{exc}") from exc
 
@@ -60,7 +60,7 @@ def json_response(
 ) -> web.Response:
     return web.Response(
         status=status,
-        body=json.dumps(data, separators=(",", ":")).encode(),
+        body=codec.dumps(data),
         content_type="application/json",
         headers=headers,
     )

@@ -9,7 +9,6 @@ growing from 2 to 50 ms, until its time limit; ``/run`` is sent once. Failures c
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from typing import Any
 
@@ -18,6 +17,7 @@ import structlog
 from yarl import URL
 
 from invoker.containers.ports import ProxyResponse
+from whisk import codec
 
 log = structlog.get_logger(__name__)
 
@@ -61,12 +61,12 @@ class ActionClient:
 
     async def init(self, payload: dict[str, Any], timeout_s: float) -> ProxyResponse:
         """POST /init with ``{"value": payload}``, retrying until the proxy listens."""
-        body = json.dumps({"value": payload}).encode()
+        body = codec.dumps({"value": payload})
         return await self._post("/init", body, timeout_s, retry=True)
 
     async def run(self, payload: dict[str, Any], timeout_s: float) -> ProxyResponse:
         """POST /run with ``payload`` as the whole body."""
-        return await self._post("/run", json.dumps(payload).encode(), timeout_s, retry=False)
+        return await self._post("/run", codec.dumps(payload), timeout_s, retry=False)
 
     async def _post(self, path: str, body: bytes, timeout_s: float, retry: bool) -> ProxyResponse:
         session = self._session or self._open()

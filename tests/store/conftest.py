@@ -26,6 +26,7 @@ from whisk.store.ports import Store
 from whisk.store.sql import migrate
 from whisk.store.sql.store import SqlStore
 from whisk.store.sql.tables import metadata
+from whisk.store.write_behind import WriteBehindStore
 
 T = TypeVar("T")
 
@@ -103,21 +104,33 @@ async def truncate_all(store: SqlStore) -> None:
         await conn.execute(text(f"TRUNCATE {names}"))
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    params=[
+        "memory",
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        "sqlite+write-behind",
+        pytest.param("postgres+write-behind", marks=pytest.mark.postgres),
+    ]
+)
 async def store(
     request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
 ) -> AsyncIterator[Store]:
+    """Every implementation, and the SQL ones behind the activation write-behind (what the
+    services run), which must behave the same through the port."""
     if request.param == "memory":
         yield MemoryStore()
         return
-    if request.param == "sqlite":
+    behind = request.param.endswith("+write-behind")
+    if request.param.startswith("sqlite"):
         path = tmp_path / "whisk.db"
         await asyncio.to_thread(shutil.copyfile, sqlite_template, path)
         sql = SqlStore(f"sqlite+aiosqlite:///{path}")
     else:
         sql = SqlStore(request.getfixturevalue("pg_url"))
         await truncate_all(sql)
+    wrapped: Store = WriteBehindStore(sql) if behind else sql  # type: ignore[assignment]
     try:
-        yield sql
+        yield wrapped
     finally:
-        await sql.close()
+        await wrapped.close()

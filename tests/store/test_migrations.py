@@ -21,6 +21,7 @@ from whisk.store.ports import Collection, EntityKey, Put
 from whisk.store.sql import migrate
 from whisk.store.sql.store import SqlStore
 from whisk.store.sql.tables import metadata
+from whisk.store.write_behind import WriteBehindStore
 
 TABLES = {"entities", "activations", "identities"}
 
@@ -103,7 +104,8 @@ async def test_open_store_sqlite_creates_the_directory_and_migrates(tmp_path: Pa
     url = f"sqlite+aiosqlite:///{tmp_path / 'deep' / 'er' / 'whisk.db'}"
     store = await open_store(url)
     try:
-        assert isinstance(store, SqlStore)
+        assert isinstance(store, WriteBehindStore)
+        assert isinstance(store.inner, SqlStore)
         stored = await store.put(Put(Collection.RULES, EntityKey("ns", "r"), {"x": 1}))
         assert stored.revision == 1
     finally:

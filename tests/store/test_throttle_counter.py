@@ -72,3 +72,32 @@ async def test_admit_leaves_out_and_purges_expired_flights(store: Store) -> None
     assert await counter.in_flight("b", now_ms=1_000) == 1
     await counter.release("1" * 32)  # already purged: nothing to release, no error
     assert await counter.in_flight("a", now_ms=2_000) == 2
+
+
+async def test_reconcile_adds_hits_and_flights_and_reads_totals(store: Store) -> None:
+    from whisk.throttling import CountsPush
+
+    counter = counter_for(store)
+    push = CountsPush(
+        hits={("invoke:a", 60_000): 3},
+        windows=(("invoke:a", 60_000), ("invoke:b", 60_000)),
+        added=(("1" * 32, "a", 99_000), ("2" * 32, "a", 99_000), ("3" * 32, "b", 10)),
+        released=(),
+        namespaces=("a", "b"),
+        now_ms=61_000,
+    )
+    shared = await counter.reconcile(push)  # type: ignore[attr-defined]
+    assert shared.windows == {("invoke:a", 60_000): 3, ("invoke:b", 60_000): 0}
+    assert shared.in_flight == {"a": 2, "b": 0}  # b's flight had expired
+    again = CountsPush(
+        hits={("invoke:a", 60_000): 2},
+        windows=(("invoke:a", 60_000),),
+        added=(),
+        released=("1" * 32,),
+        namespaces=("a",),
+        now_ms=62_000,
+    )
+    shared = await counter.reconcile(again)  # type: ignore[attr-defined]
+    assert shared.windows == {("invoke:a", 60_000): 5}
+    assert shared.in_flight == {"a": 1}
+    assert await counter.hit("invoke:a", 60_000) == 6  # the same counts as the direct path

@@ -8,10 +8,10 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, Self
 
+from whisk import codec
 from whisk.errors import InvalidArgument, MalformedRequest
 
 VERSION = 1
@@ -30,7 +30,7 @@ def _decode(data: bytes) -> Json:
     if not isinstance(data, bytes | bytearray | memoryview):
         raise _fail(f"expected bytes, got {type(data).__name__}")
     try:
-        obj = json.loads(bytes(data))
+        obj = codec.loads(data)
     except (UnicodeDecodeError, ValueError) as exc:
         raise _fail("not JSON") from exc
     if not isinstance(obj, dict):
@@ -46,7 +46,7 @@ def _decode(data: bytes) -> Json:
 
 
 def _encode(obj: Json) -> bytes:
-    return json.dumps({"v": VERSION, **obj}, separators=(",", ":"), ensure_ascii=False).encode()
+    return codec.dumps({"v": VERSION, **obj})
 
 
 def _get(obj: Json, key: str, kind: type | tuple[type, ...], *, optional: bool = False) -> Any:

@@ -25,8 +25,10 @@ def default_db_url(environ: Mapping[str, str]) -> str:
     return f"sqlite+aiosqlite:///{os.path.join(home, '.whisk', 'whisk.db')}"
 
 
-async def open_store(url: str, *, migrate: bool = True) -> Store:
-    """A ready store for ``url``; SQL databases are first brought to the latest schema.
+async def open_store(url: str, *, migrate: bool = True, write_behind: bool = True) -> Store:
+    """A ready store for ``url``; SQL databases are first brought to the latest schema, and
+    their activation records are written behind in batches (``write_behind``; see
+    ``whisk.store.write_behind``: ``close`` flushes them).
 
     Use ``memory://`` for a throwaway store: ``sqlite+aiosqlite:///:memory:`` gives each pooled
     connection (and the migration) a database of its own.
@@ -42,17 +44,30 @@ async def open_store(url: str, *, migrate: bool = True) -> Store:
     ensure_sqlite_dir(url)
     if migrate:
         await run_migrations(url)
-    return SqlStore(url)
+    sql = SqlStore(url)
+    if not write_behind:
+        return sql
+    from whisk.store.write_behind import WriteBehindStore
+
+    return WriteBehindStore(sql)
+
+
+def innermost(store: Store) -> Store:
+    """The store under any caching or write-behind wrappers."""
+    from whisk.store.cache import CachingStore
+    from whisk.store.write_behind import WriteBehindStore
+
+    while isinstance(store, CachingStore | WriteBehindStore):
+        store = store.inner
+    return store
 
 
 def shared_throttle_counter(store: Store) -> object | None:
     """Throttle counts kept in the store's database (so all controllers share them), or None
     for the in-memory store (the caller counts in process)."""
-    from whisk.store.cache import CachingStore
     from whisk.store.sql.store import SqlStore
 
-    if isinstance(store, CachingStore):
-        store = store.inner
+    store = innermost(store)
     if isinstance(store, SqlStore):
         from whisk.store.sql.throttle import SqlThrottleCounter
 
@@ -63,12 +78,10 @@ def shared_throttle_counter(store: Store) -> object | None:
 def feed_store(store: Store) -> FeedStore:
     """Where ``store`` keeps feed registrations: its database's table, or the memory twin the
     ``MemoryStore`` holds."""
-    from whisk.store.cache import CachingStore
     from whisk.store.memory import MemoryStore
     from whisk.store.sql.store import SqlStore
 
-    if isinstance(store, CachingStore):
-        store = store.inner
+    store = innermost(store)
     if isinstance(store, MemoryStore):
         return store.feeds
     if isinstance(store, SqlStore):
@@ -83,6 +96,7 @@ __all__ = [
     "MEMORY_URL",
     "default_db_url",
     "feed_store",
+    "innermost",
     "open_store",
     "shared_throttle_counter",
 ]

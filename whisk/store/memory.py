@@ -110,6 +110,13 @@ class MemoryStore:
     async def put_activation(self, record: ActivationRecord) -> None:
         self._activations[record.activation_id] = _stored_activation(record)
 
+    async def put_activations(self, records: Sequence[ActivationRecord]) -> None:
+        stored = self._activations
+        for record in records:
+            if record.end == 0 and record.activation_id in stored:
+                continue
+            stored[record.activation_id] = _stored_activation(record)
+
     async def get_activation(self, namespace: str, activation_id: str) -> ActivationRecord | None:
         record = self._activations.get(activation_id)
         if record is None or record.namespace != namespace:

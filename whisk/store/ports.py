@@ -160,6 +160,12 @@ class ActivationStore(Protocol):
         """Insert, or replace the record with the same id (a pending record becoming final)."""
         ...
 
+    async def put_activations(self, records: Sequence[ActivationRecord]) -> None:
+        """Write several records at once, atomically (the write-behind's flush). A final
+        record inserts or replaces; a pending one (``end == 0``) is inserted only where no
+        record with its id exists, so a late pending record never hides a final one."""
+        ...
+
     async def get_activation(
         self, namespace: str, activation_id: str
     ) -> ActivationRecord | None: ...

@@ -67,6 +67,12 @@ class SqlStore:
             'start = excluded.start, "end" = excluded."end", status_code = excluded.status_code, '
             "doc = excluded.doc"
         ).bindparams(bindparam("doc", type_=json_type()))
+        # a pending row of the write-behind's batch: never over an existing (final) row
+        self._activation_insert_pending = text(
+            'INSERT INTO activations (activation_id, namespace, name, package, start, "end", '
+            "status_code, doc) VALUES (:activation_id, :namespace, :name, :package, :start, "
+            ":end, :status_code, :doc) ON CONFLICT (activation_id) DO NOTHING"
+        ).bindparams(bindparam("doc", type_=json_type()))
         # the same row, replaced only while still pending: one statement, atomic by itself
         self._activation_complete = text(
             "UPDATE activations SET namespace = :namespace, name = :name, package = :package, "
@@ -235,6 +241,23 @@ class SqlStore:
         values = _activation_values(record)
         upsert = self._activation_upsert
         await self._runner.write_one(lambda conn: conn.execute(upsert, values))
+
+    async def put_activations(self, records: Sequence[ActivationRecord]) -> None:
+        """One transaction, at most two executemany calls (final rows upserted, pending rows
+        inserted where absent): the driver sends each as one batch."""
+        final = [_activation_values(r) for r in records if r.end != 0]
+        pending = [_activation_values(r) for r in records if r.end == 0]
+        if not final and not pending:
+            return
+        upsert, insert = self._activation_upsert, self._activation_insert_pending
+
+        def write(conn: Connection) -> None:
+            if final:
+                conn.execute(upsert, final)
+            if pending:
+                conn.execute(insert, pending)
+
+        await self._runner.write(write)
 
     async def complete_pending_activation(self, record: ActivationRecord) -> bool:
         values = _activation_values(record)

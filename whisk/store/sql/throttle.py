@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from whisk.store.sql.store import SqlStore
 from whisk.store.sql.tables import inflight, throttle_windows
-from whisk.throttling import Admission, window_of
+from whisk.throttling import Admission, CountsPush, SharedCounts, window_of
 
 PRUNE_EVERY = 500  # hits between deletions of windows older than the current minute
 
@@ -44,6 +44,24 @@ RECORD_ONCE = text(
     "VALUES (:activation_id, :namespace, :expires_ms) ON CONFLICT (activation_id) DO NOTHING"
 )
 RELEASE = delete(inflight).where(inflight.c.activation_id == bindparam("activation_id"))
+# reconciliation (controller/admission.py): add a controller's hits, read the window's total
+HIT_N = text(
+    "INSERT INTO throttle_windows (key, window_ms, count) VALUES (:key, :window_ms, :n) "
+    "ON CONFLICT (key, window_ms) DO UPDATE SET count = throttle_windows.count + :n "
+    "RETURNING count"
+)
+WINDOW_COUNT = select(throttle_windows.c.count).where(
+    throttle_windows.c.key == bindparam("key"),
+    throttle_windows.c.window_ms == bindparam("window_ms"),
+)
+FLYING_BY_NAMESPACE = (
+    select(inflight.c.namespace, func.count())
+    .where(
+        inflight.c.namespace.in_(bindparam("namespaces", expanding=True)),
+        inflight.c.expires_ms >= bindparam("now_ms"),
+    )
+    .group_by(inflight.c.namespace)
+)
 
 # PostgreSQL: the whole admission as one statement (one round trip instead of six). Every part
 # sees the snapshot from before the statement, so the count leaves out the expired rows the
@@ -132,3 +150,46 @@ class SqlThrottleCounter:
             return int(conn.execute(FLYING, {"namespace": namespace}).scalar_one())
 
         return int(await self._store.transaction(work))
+
+    async def reconcile(self, push: CountsPush) -> SharedCounts:
+        """One transaction: add the hits, record and release the flights, purge the expired
+        ones of the namespaces asked for, and read the totals back."""
+        hits = push.hits
+        added = [
+            {"activation_id": a, "namespace": ns, "expires_ms": exp} for a, ns, exp in push.added
+        ]
+        released = [{"activation_id": a} for a in push.released]
+        namespaces = list(push.namespaces)
+        now_ms = push.now_ms
+        self._hits += len(hits)
+        prune = bool(hits) and self._hits % PRUNE_EVERY < len(hits)
+
+        def work(conn: Connection) -> SharedCounts:
+            windows: dict[tuple[str, int], int] = {}
+            for (key, window), n in hits.items():
+                params = {"key": key, "window_ms": window, "n": n}
+                windows[(key, window)] = int(conn.execute(HIT_N, params).scalar_one())
+            for key, window in push.windows:
+                if (key, window) not in windows:
+                    found = conn.execute(WINDOW_COUNT, {"key": key, "window_ms": window})
+                    windows[(key, window)] = int(found.scalar_one_or_none() or 0)
+            if added:
+                conn.execute(RECORD_ONCE, added)
+            if released:
+                conn.execute(RELEASE, released)
+            flying: dict[str, int] = {}
+            if namespaces:
+                for namespace in namespaces:
+                    conn.execute(EXPIRED, {"namespace": namespace, "now_ms": now_ms})
+                rows = conn.execute(
+                    FLYING_BY_NAMESPACE, {"namespaces": namespaces, "now_ms": now_ms}
+                )
+                flying = {ns: int(n) for ns, n in rows.all()}
+            if prune and hits:
+                oldest = min(window for _, window in hits)
+                conn.execute(PRUNE_WINDOWS, {"window_ms": oldest})
+            return SharedCounts(windows, {ns: flying.get(ns, 0) for ns in namespaces})
+
+        counts: SharedCounts = await self._store.transaction(work)
+        return counts
+
