@@ -13,10 +13,10 @@ from typing import Any, TypeVar
 import click
 
 from whisk.entities.identity import AuthKey, hash_secret
-from whisk.entities.names import check_name
 from whisk.entities.namespace_limits import OVERRIDE_KEYS, check_overrides
 from whisk.errors import WhiskError
 from whisk.store import default_db_url, open_store
+from whisk.store.identities import create_identity
 from whisk.store.ports import Identity, Store
 
 T = TypeVar("T")
@@ -34,21 +34,6 @@ def _run(work: Callable[[Store], Awaitable[T]]) -> T:
         return asyncio.run(main())
     except WhiskError as exc:
         raise click.ClickException(exc.message) from exc
-
-
-async def create_identity(
-    store: Store, subject: str, namespace: str, key: AuthKey | None = None
-) -> AuthKey:
-    """Create an identity; the key is generated unless given. Returns the key."""
-    check_name(subject, "subject")
-    check_name(namespace, "namespace")
-    key = key or AuthKey.generate()
-    await store.create_identity(
-        Identity(
-            subject=subject, namespace=namespace, uuid=key.uuid, key_hash=hash_secret(key.secret)
-        )
-    )
-    return key
 
 
 async def existing(store: Store, namespace: str) -> Identity:

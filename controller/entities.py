@@ -20,7 +20,8 @@ from whisk.store.ports import Collection, EntityKey, EntityStore, Put, StoredEnt
 
 
 class _Entity(Protocol):
-    fqn: FullyQualifiedName
+    @property
+    def fqn(self) -> FullyQualifiedName: ...
 
     def to_stored(self) -> dict[str, Any]: ...
 

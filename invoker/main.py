@@ -35,7 +35,7 @@ from invoker.pool.pool import ContainerPool
 from invoker.service import InvokerService, InvokerServiceConfig
 from whisk import eventloop
 from whisk.bus import Bus, open_bus
-from whisk.config import DEFAULT_RUNTIMES_MANIFEST, SettingsError, load_settings
+from whisk.config import DEFAULT_RUNTIMES_MANIFEST, SettingsError, env_int, load_settings
 from whisk.entities.runtimes import RuntimeManifest
 from whisk.errors import WhiskError
 from whisk.logs import configure_logging
@@ -87,14 +87,6 @@ class InvokerSettings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
-def _int(environ: Mapping[str, str], name: str, default: int) -> int:
-    raw = environ.get(name) or ""
-    try:
-        return int(raw) if raw else default
-    except ValueError:
-        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
-
-
 def load_invoker_settings(environ: Mapping[str, str]) -> InvokerSettings:
     """``WHISK_INVOKER_*`` variables, plus the manifest and the smallest action memory the
     controller uses (``WHISK_RUNTIMES_MANIFEST``, ``WHISK_LIMIT_MEMORY_MIN_MB``)."""
@@ -103,8 +95,8 @@ def load_invoker_settings(environ: Mapping[str, str]) -> InvokerSettings:
     if factory not in set(FactoryChoice):
         raise SettingsError(f"WHISK_INVOKER_FACTORY must be docker, process or auto: {factory!r}")
     return InvokerSettings(
-        instance=_int(environ, "WHISK_INVOKER_ID", 0),
-        user_memory_mb=_int(environ, "WHISK_INVOKER_USER_MEMORY_MB", 2048),
+        instance=env_int(environ, "WHISK_INVOKER_ID", 0),
+        user_memory_mb=env_int(environ, "WHISK_INVOKER_USER_MEMORY_MB", 2048),
         factory=FactoryChoice(factory),
         runtimes_manifest=base.runtimes_manifest,
         min_action_memory_mb=base.system_limits.ranges.memory_mb.min,

@@ -269,9 +269,7 @@ class InvokerService:
             if not accepted.done():
                 accepted.set_result(None)
 
-        with structlog.contextvars.bound_contextvars(
-            activation_id=aid, transaction_id=message.transid.id
-        ):
+        with structlog.contextvars.bound_contextvars(activation_id=aid, transid=message.transid.id):
             try:
                 try:
                     activation = await self._run(message, settle)

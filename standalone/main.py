@@ -16,7 +16,6 @@ from pathlib import Path
 import click
 import structlog
 
-from cli.admin import create_identity
 from controller.main import RunningController, start_controller
 from controller.throttle import MemoryThrottleCounter
 from invoker.main import InvokerSettings, build_invoker_service, load_invoker_settings
@@ -29,6 +28,7 @@ from whisk.entities.identity import AuthKey, hash_secret, verify_secret
 from whisk.errors import InvalidArgument
 from whisk.logs import configure_logging
 from whisk.store import open_store
+from whisk.store.identities import create_identity
 from whisk.store.ports import Identity, Store
 
 log = structlog.get_logger(__name__)

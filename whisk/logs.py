@@ -1,7 +1,9 @@
 """structlog set-up: JSON lines in services, a console renderer in the CLI.
 
 Ids (transaction, activation) are bound with ``structlog.contextvars.bind_contextvars`` at the
-edge of a request and appear on every line logged while it is handled.
+edge of a request and appear on every line logged while it is handled. Their keys are one
+spelling everywhere: ``transid`` for the transaction id (OpenWhisk's name) and
+``activation_id``.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ async def identity(request: web.Request) -> Identity:
 
 
 def tid(request: web.Request) -> str:
-    return request.get(TID_KEY, "")
+    return str(request.get(TID_KEY, ""))
 
 
 async def read_json(request: web.Request) -> Any:

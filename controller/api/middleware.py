@@ -31,7 +31,7 @@ async def transaction_middleware(request: web.Request, handler: Handler) -> web.
     tid = request.headers.get("X-Request-ID") or uuid.uuid4().hex
     request[TID_KEY] = tid
     structlog.contextvars.clear_contextvars()
-    structlog.contextvars.bind_contextvars(tid=tid)
+    structlog.contextvars.bind_contextvars(transid=tid)
     response = await handler(request)
     response.headers["X-Request-ID"] = tid
     return response

@@ -80,8 +80,8 @@ PACKAGES: tuple[CatalogPackage, ...] = (
             _feed(
                 "alarm",
                 "Fires a trigger on a cron schedule",
-                ("cron", "five fields: minute hour day-of-month month day-of-week"),
-                ("timezone", "an IANA time zone for the cron fields (default UTC)"),
+                ("cron", "minute hour day-of-month month day-of-week (a seconds field may lead)"),
+                ("timezone", "an IANA time zone name for the cron fields (default UTC)"),
                 *ALARM_COMMON,
             ),
             _feed(

@@ -49,7 +49,7 @@ async def open_store(url: str, *, migrate: bool = True, write_behind: bool = Tru
         return sql
     from whisk.store.write_behind import WriteBehindStore
 
-    return WriteBehindStore(sql)  # type: ignore[return-value]
+    return WriteBehindStore(sql)
 
 
 def innermost(store: Store) -> Store:

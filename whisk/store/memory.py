@@ -15,11 +15,12 @@ Every method runs without awaiting in between, so each is atomic on the event lo
 
 from __future__ import annotations
 
+import builtins
 import copy
 import dataclasses
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from whisk.errors import AlreadyExists, ConcurrentModification, NotFound, WrongCollection
 from whisk.store.clock import WriteStamps
@@ -95,7 +96,7 @@ class MemoryStore:
 
     def _select(
         self, namespace: str, collection: Collection, package: str | None, all_packages: bool
-    ) -> list[StoredEntity]:
+    ) -> builtins.list[StoredEntity]:
         return [
             e
             for e in self._entities.values()
@@ -122,7 +123,7 @@ class MemoryStore:
             return None
         return dataclasses.replace(record, doc=copy.deepcopy(record.doc))
 
-    async def list_activations(self, query: ActivationQuery) -> list[ActivationRecord]:
+    async def list_activations(self, query: ActivationQuery) -> builtins.list[ActivationRecord]:
         found = self._matching(query)
         found.sort(key=lambda r: (r.start, r.activation_id), reverse=True)
         return [
@@ -142,14 +143,14 @@ class MemoryStore:
 
     async def list_stale_pending(
         self, started_before_ms: int, limit: int
-    ) -> list[ActivationRecord]:
+    ) -> builtins.list[ActivationRecord]:
         found = [
             r for r in self._activations.values() if r.status_code is None and r.start < started_before_ms
         ]
         found.sort(key=lambda r: (r.start, r.activation_id))
         return [dataclasses.replace(r, doc=copy.deepcopy(r.doc)) for r in found[: max(limit, 0)]]
 
-    def _matching(self, q: ActivationQuery) -> list[ActivationRecord]:
+    def _matching(self, q: ActivationQuery) -> builtins.list[ActivationRecord]:
         return [
             r
             for r in self._activations.values()
@@ -179,7 +180,7 @@ class MemoryStore:
         identity = self._identities.get(namespace)
         return None if identity is None else _copy_identity(identity)
 
-    async def list_identities(self, subject: str | None = None) -> list[Identity]:
+    async def list_identities(self, subject: str | None = None) -> builtins.list[Identity]:
         return [
             _copy_identity(i)
             for _, i in sorted(self._identities.items())
@@ -219,7 +220,7 @@ def _normal(key: EntityKey) -> EntityKey:
 
 def _json_copy(doc: dict[str, Any]) -> dict[str, Any]:
     """What a JSON column gives back: a detached copy (and a TypeError for non-JSON values)."""
-    return json.loads(json.dumps(doc))
+    return cast(dict[str, Any], json.loads(json.dumps(doc)))
 
 
 def _stored_activation(record: ActivationRecord) -> ActivationRecord:

@@ -138,7 +138,7 @@ class SqlFeedStore:
             )
         )
         count = await self._store.write_one(lambda conn: conn.execute(statement).rowcount)
-        return count == 1
+        return bool(count == 1)
 
     async def release_feed(self, registration_id: str, owner: str) -> None:
         statement = (

@@ -14,6 +14,7 @@ by this class. Semantics match ``whisk.store.memory.MemoryStore`` (see its docst
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from typing import Any
 
@@ -268,7 +269,7 @@ class SqlStore:
 
     async def list_stale_pending(
         self, started_before_ms: int, limit: int
-    ) -> list[ActivationRecord]:
+    ) -> builtins.list[ActivationRecord]:
         statement = (
             select(activations)
             .where(
@@ -292,7 +293,7 @@ class SqlStore:
 
         return await self._runner.read(work)
 
-    async def list_activations(self, query: ActivationQuery) -> list[ActivationRecord]:
+    async def list_activations(self, query: ActivationQuery) -> builtins.list[ActivationRecord]:
         statement = (
             select(activations)
             .where(*mapping.activation_filter(query))
@@ -332,7 +333,7 @@ class SqlStore:
 
         return await self._runner.read(work)
 
-    async def list_identities(self, subject: str | None = None) -> list[Identity]:
+    async def list_identities(self, subject: str | None = None) -> builtins.list[Identity]:
         query = select(identities).order_by(identities.c.namespace)
         if subject is not None:
             query = query.where(identities.c.subject == subject)
