@@ -14,7 +14,7 @@ durations.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -154,7 +154,7 @@ class ConductorRunner:
         self,
         conductor: ResolvedAction,
         params: dict[str, Any],
-        step: Callable[[ResolvedAction, dict[str, Any]], Any],
+        step: Callable[[ResolvedAction, dict[str, Any]], Awaitable[ActivationResponse]],
         identity: Identity,
     ) -> ActivationResponse:
         components = 0

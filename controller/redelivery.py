@@ -158,9 +158,9 @@ class Redeliverer:
         if where is None:
             return
         marked = record.with_annotation("deadLetter", where)
-        stored = await self._store.get_activation(identity.namespace, str(record.activation_id))
+        previous = await self._store.get_activation(identity.namespace, str(record.activation_id))
         await self._store.put_activation(
-            activation_record(marked, stored.package if stored else None)
+            activation_record(marked, previous.package if previous else None)
         )
 
 

@@ -64,7 +64,7 @@ async def assemble_controller(
 ) -> AssembledController:
     controller_id = str(settings.controller_id)
     if settings.entity_cache_seconds > 0 and not isinstance(store, MemoryStore):
-        store = CachingStore(store, settings.entity_cache_seconds)  # type: ignore[assignment]
+        store = CachingStore(store, settings.entity_cache_seconds)
     counter = throttles or admission_counter(settings, store)
     invocations: InvocationService | None = None
 

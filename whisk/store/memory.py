@@ -145,7 +145,9 @@ class MemoryStore:
         self, started_before_ms: int, limit: int
     ) -> builtins.list[ActivationRecord]:
         found = [
-            r for r in self._activations.values() if r.status_code is None and r.start < started_before_ms
+            r
+            for r in self._activations.values()
+            if r.status_code is None and r.start < started_before_ms
         ]
         found.sort(key=lambda r: (r.start, r.activation_id))
         return [dataclasses.replace(r, doc=copy.deepcopy(r.doc)) for r in found[: max(limit, 0)]]

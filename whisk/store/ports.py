@@ -162,8 +162,8 @@ class ActivationStore(Protocol):
 
     async def put_activations(self, records: Sequence[ActivationRecord]) -> None:
         """Write several records at once, atomically (the write-behind's flush). A final
-        record inserts or replaces; a pending one (``status_code is None``) is inserted only where no
-        record with its id exists, so a late pending record never hides a final one."""
+        record inserts or replaces; a pending one (``status_code is None``) is inserted only
+        where no record with its id exists, so a late pending record never hides a final one."""
         ...
 
     async def get_activation(
