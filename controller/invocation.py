@@ -200,9 +200,9 @@ class InvocationService:
         except BaseException:
             await self._release(aid)
             raise
-        extra: dict[str, Any] = {"wait_start_ms": accepted, "annotations": passed}
-        if request.api_key is not None and action.annotations.is_truthy("provide-api-key"):
-            extra["api_key"] = request.api_key
+        api_key = request.api_key
+        if api_key is not None and not action.annotations.is_truthy("provide-api-key"):
+            api_key = None
         blocking, wait_ms = request.blocking, request.wait_ms
         message = ActivationMessage(
             transid=TransactionId(request.tid or uuid.uuid4().hex, accepted),
@@ -220,7 +220,9 @@ class InvocationService:
             init_args=tuple(resolved.parameters.init_keys()),
             cause=cause,
             deadline_ms=accepted + wait_ms if blocking and wait_ms else None,
-            extra=extra,
+            wait_start_ms=accepted,
+            annotations=tuple(passed),
+            api_key=api_key,
         )
         try:
             ack = await asyncio.wait_for(
