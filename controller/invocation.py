@@ -135,6 +135,11 @@ class InvocationService:
             store, "remember", None
         )
         self._action_flights: set[str] = set()  # activations counted against their action
+        # counters kept in memory release in place: no task per activation for it
+        self._releasing: set[asyncio.Future[None]] = set()
+        self._release_nowait: Callable[[str], None] | None = getattr(
+            throttles, "release_nowait", None
+        )
 
     async def admit(
         self,
@@ -251,7 +256,7 @@ class InvocationService:
             )
             await self._store.put_activation(record_of(failed, package))
             raise
-        ack.add_done_callback(lambda _: asyncio.ensure_future(self._release(aid)))
+        ack.add_done_callback(lambda _: self._release_when_done(aid))
         if not blocking:
             return InvokeOutcome(aid, None, ack)
         internal = request.internal
@@ -281,6 +286,18 @@ class InvocationService:
                 "Too many concurrent requests in flight for this action "
                 f"(count: {before}, allowed: {allowed})."
             )
+
+    def _release_when_done(self, aid: str) -> None:
+        nowait = self._release_nowait
+        if nowait is None:
+            task = asyncio.ensure_future(self._release(aid))
+            self._releasing.add(task)
+            task.add_done_callback(self._releasing.discard)
+            return
+        nowait(aid)
+        if aid in self._action_flights:
+            self._action_flights.discard(aid)
+            nowait(action_flight_id(aid))
 
     async def _release(self, aid: str) -> None:
         await self._throttles.release(aid)
