@@ -6,8 +6,9 @@
 The function ``bench/peers/hello.py`` served by: a bare aiohttp server (the floor),
 functions-framework (1 worker), Celery + Redis (prefork and solo), Dramatiq + Redis, Whisk
 standalone and Whisk on Kafka + PostgreSQL (one controller, one invoker). Every peer starts
-once; each round measures the floor and then every peer (the order rotates by round), so
-the machine's noise falls on all of them alike. For each: warm blocking p50/p99 with 1
+once; each round measures the floor, every peer (the order rotates by round) and the floor
+again (the round's floor is the mean of the two), so the machine's noise falls on all of
+them alike. For each: warm blocking p50/p99 with 1
 client, throughput with 32 concurrent blocking clients, and for the queue-based ones
 accepted -> completed throughput; Whisk standalone adds trigger fan-out (1 fire -> 10 rules).
 Every figure is also divided by the floor's figure of the same round; the tables show the
@@ -81,6 +82,7 @@ async def run(args: argparse.Namespace) -> None:
     others = build(args.only, venv)
     print(machine("start"), flush=True)
     print(f"rounds: {args.rounds}, requests per measure: {args.requests}", flush=True)
+    print(whisk_peers.factory_note(), flush=True)
     procs = peers.Procs(Path(tempfile.mkdtemp(prefix="bench-peers-")))
     rounds: list[dict[str, dict[str, float]]] = []
     try:
@@ -89,13 +91,16 @@ async def run(args: argparse.Namespace) -> None:
             await peer.start(procs)
         for n in range(args.rounds):
             shift = n % len(others) if others else 0
-            order = [floor, *others[shift:], *others[:shift]]
+            order = [*others[shift:], *others[:shift]]
+            before = await floor.measure(args.requests)
             figures: dict[str, dict[str, float]] = {}
             for peer in order:
                 figures[peer.name] = await peer.measure(args.requests)
+            after = await floor.measure(args.requests)
+            figures[floor.name] = {k: (before[k] + after[k]) / 2 for k in before}
             rounds.append(figures)
             print(f"round {n + 1} ({machine('load')})", flush=True)
-            for text in round_lines(figures, [p.name for p in order]):
+            for text in round_lines(figures, [floor.name, *(p.name for p in order)]):
                 print(text, flush=True)
     finally:
         for peer in others:
@@ -104,6 +109,7 @@ async def run(args: argparse.Namespace) -> None:
     labels = {p.name: p.label for p in [floor, *others]}
     print()
     print(machine("end"))
+    print(whisk_peers.factory_note())
     print(f"medians over {len(rounds)} rounds of {args.requests} requests per measure")
     print()
     for text in ratio_table(rounds, labels):

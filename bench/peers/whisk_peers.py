@@ -153,6 +153,12 @@ class WhiskPeer:
             self.stack.stop()
 
 
+def factory_note() -> str:
+    choice = os.environ.get("WHISK_INVOKER_FACTORY") or "auto"
+    docker = "is present" if Path("/var/run/docker.sock").exists() else "is absent"
+    return f"Whisk actions run in: WHISK_INVOKER_FACTORY={choice} (the Docker socket {docker})"
+
+
 def standalone() -> WhiskPeer:
     return WhiskPeer(
         "whisk-standalone",
