@@ -31,6 +31,7 @@ ROOT = HERE.parents[1]
 sys.path[:0] = [str(HERE), str(ROOT / "bench"), str(ROOT)]
 
 import procs as peers  # noqa: E402
+import pytest  # noqa: E402  (the harness fails a stack that never comes up with pytest.fail)
 import whisk_peers  # noqa: E402
 from report import machine, ratio_table, round_lines, value_table  # noqa: E402
 
@@ -76,6 +77,18 @@ def build(only: list[str], venv: Path) -> list[Any]:
     return [made[name]() for name in NAMES if name in wanted]
 
 
+async def started(peer: Any, procs: peers.Procs) -> bool:
+    """Start one peer; one that cannot start is left out of the run, said so."""
+    print(f"starting {peer.label}", flush=True)
+    try:
+        await peer.start(procs)
+    except (Exception, pytest.fail.Exception) as exc:
+        print(f"  {peer.name} left out: it did not start: {exc}", flush=True)
+        peer.stop()
+        return False
+    return True
+
+
 async def run(args: argparse.Namespace) -> None:
     venv = Path(os.environ.get("WHISK_PEERS_VENV") or ROOT / ".cache/peers-venv")
     floor = peers.aiohttp_floor(free_port())
@@ -86,21 +99,25 @@ async def run(args: argparse.Namespace) -> None:
     procs = peers.Procs(Path(tempfile.mkdtemp(prefix="bench-peers-")))
     rounds: list[dict[str, dict[str, float]]] = []
     try:
-        for peer in [floor, *others]:
-            print(f"starting {peer.label}", flush=True)
-            await peer.start(procs)
+        print(f"starting {floor.label}", flush=True)
+        await floor.start(procs)
+        others = [peer for peer in others if await started(peer, procs)]
         for n in range(args.rounds):
             shift = n % len(others) if others else 0
             order = [*others[shift:], *others[:shift]]
             before = await floor.measure(args.requests)
             figures: dict[str, dict[str, float]] = {}
             for peer in order:
-                figures[peer.name] = await peer.measure(args.requests)
+                try:
+                    figures[peer.name] = await peer.measure(args.requests)
+                except (Exception, pytest.fail.Exception) as exc:
+                    print(f"  {peer.name}: failed in round {n + 1}: {exc}", flush=True)
             after = await floor.measure(args.requests)
             figures[floor.name] = {k: (before[k] + after[k]) / 2 for k in before}
             rounds.append(figures)
             print(f"round {n + 1} ({machine('load')})", flush=True)
-            for text in round_lines(figures, [floor.name, *(p.name for p in order)]):
+            measured = [floor.name, *(p.name for p in order if p.name in figures)]
+            for text in round_lines(figures, measured):
                 print(text, flush=True)
     finally:
         for peer in others:
