@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path[:0] = [str(HERE), str(ROOT / "bench"), str(ROOT)]
 
-import procs as peers  # noqa: E402
+import peers  # noqa: E402
 import pytest  # noqa: E402  (the harness fails a stack that never comes up with pytest.fail)
 import whisk_peers  # noqa: E402
 from report import machine, ratio_table, round_lines, value_table  # noqa: E402
@@ -61,7 +61,7 @@ def setup(venv: Path) -> str:
     return done.stdout.split()[-1]
 
 
-def build(only: list[str], venv: Path) -> list[Any]:
+def build(only: list[str], venv: Path) -> list[peers.Peer]:
     wanted = set(only or NAMES)
     env = dict(os.environ)
     if wanted - {"whisk-standalone", "whisk-distributed"}:  # peers from the peers' venv
@@ -77,7 +77,7 @@ def build(only: list[str], venv: Path) -> list[Any]:
     return [made[name]() for name in NAMES if name in wanted]
 
 
-async def started(peer: Any, procs: peers.Procs) -> bool:
+async def started(peer: peers.Peer, procs: peers.Procs) -> bool:
     """Start one peer; one that cannot start is left out of the run, said so."""
     print(f"starting {peer.label}", flush=True)
     try:

@@ -8,7 +8,8 @@
 #   bench/peers/setup.sh stop     stop the Redis server started here
 #   bench/peers/setup.sh url      print the Redis URL only
 #
-# WHISK_PEERS_VENV (default <repo>/.cache/peers-venv) is the peers' virtualenv;
+# WHISK_PEERS_VENV (default <repo>/.cache/peers-venv) is the peers' virtualenv, made with
+# WHISK_PEERS_PYTHON (default python3);
 # WHISK_PEERS_REDIS_DIR (default /tmp/whisk-peers-redis) holds the Redis pid, port and log.
 # Progress goes to stderr, the URL to stdout.
 set -euo pipefail
@@ -18,7 +19,7 @@ VENV="${WHISK_PEERS_VENV:-$ROOT/.cache/peers-venv}"
 STATE="${WHISK_PEERS_REDIS_DIR:-/tmp/whisk-peers-redis}"
 PIDFILE="$STATE/redis.pid"
 PORTFILE="$STATE/port"
-PYTHON="${PYTHON:-python3}"
+PYTHON="${WHISK_PEERS_PYTHON:-python3}"
 PACKAGES=("functions-framework" "celery[redis]>=5,<6" "dramatiq[redis]" "redis")
 
 say() { echo "peers/setup.sh: $*" >&2; }

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from procs import BODY, CLIENTS, EXPECTED, HERE, blocking_http
+from peers import BODY, CLIENTS, EXPECTED, HERE, Procs, blocking_http
 from rest_invoke import LIMITS, services, timed_calls
 
 from tests.harness import Stack, start_distributed, start_standalone
@@ -57,7 +57,7 @@ async def final_records(
             return final
         if time.monotonic() > deadline:
             raise RuntimeError(f"{name}: only {len(final)} records final after {TIMEOUT_S}s")
-        await asyncio.sleep(0.25)
+        await asyncio.sleep(0.5)  # the figure comes from the records, not from this poll
 
 
 @dataclass
@@ -75,7 +75,7 @@ class WhiskPeer:
         assert self.stack is not None
         return f"{self.stack.apihost}/api/v1/namespaces/_"
 
-    async def start(self, procs: object) -> None:
+    async def start(self, procs: Procs) -> None:
         home = Path(tempfile.mkdtemp(prefix=f"bench-peers-{self.name}-"))
         self.stack = await asyncio.to_thread(self.starter, home)
         key = await asyncio.to_thread(self.stack.new_namespace, **LIMITS, firesPerMinute=10_000_000)

@@ -12,6 +12,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import aiohttp
 from rest_invoke import timed_calls
@@ -24,6 +25,19 @@ JSON = {"Content-Type": "application/json"}
 EXPECTED = {"greeting": "hello bench"}
 CLIENTS = 32
 WARMUP = 64
+
+
+class Peer(Protocol):
+    """What the run needs of a peer: start once, measure once per round, stop at the end."""
+
+    name: str
+    label: str
+
+    async def start(self, procs: Procs) -> None: ...
+
+    async def measure(self, requests: int) -> dict[str, float]: ...
+
+    def stop(self) -> None: ...
 
 
 @dataclass
