@@ -146,8 +146,8 @@ def test_a_metric_name_registers_once() -> None:
 
 def test_requests_and_throttles_are_counted_by_their_labels() -> None:
     metrics = Metrics(process=False)
-    metrics.record_request("POST", "/api/v1/namespaces/{namespace}/actions/{name}", 202)
-    metrics.record_request("POST", "/api/v1/namespaces/{namespace}/actions/{name}", 202)
+    metrics.record_request("POST", "/api/v1/namespaces/{ns}/actions/{name}", 202)
+    metrics.record_request("POST", "/api/v1/namespaces/{ns}/actions/{name}", 202)
     metrics.record_throttle("invocations_per_minute")
     got = exposed(metrics)
     assert only(got["whisk_http_requests_total"], method="POST", status="202") == 2
