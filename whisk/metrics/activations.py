@@ -5,12 +5,15 @@ Labels as OpenWhisk's ``PrometheusRecorder`` has them: ``namespace`` and ``actio
 the record's ``path`` annotation (``ns/pkg/name`` gives namespace ``ns`` and action
 ``pkg/name``), ``initiator`` the invoking subject's namespace (the record's ``namespace``),
 ``kind`` and ``memory`` (MB, from the ``limits`` annotation). Status values are underscored.
+
+``reading`` is the hot path (once per activation): one pass over the annotations, a plain
+tuple out, the labels left as a key that ``labels_of`` expands once per action.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from whisk.entities.activation import Activation, StatusCode
 
@@ -22,6 +25,10 @@ STATUS_LABELS = {
 }
 
 UNKNOWN_KIND = "unknown"  # an activation that ended before it ran has no kind annotation
+_WANTED = frozenset({"path", "kind", "limits", "waitTime", "initTime"})
+
+# (path, initiator, kind, memory limit as annotated): what tells one series from another
+SeriesKey = tuple[str, str, Any, Any]
 
 
 class ActionLabels(NamedTuple):
@@ -32,13 +39,21 @@ class ActionLabels(NamedTuple):
     memory: str  # MB, as a label value
 
 
+class Reading(NamedTuple):
+    key: SeriesKey
+    status: str
+    duration_s: float
+    wait_s: float
+    init_s: float | None  # None: a warm start
+
+
 @dataclass(frozen=True, slots=True)
 class ActivationFigures:
     labels: ActionLabels
     status: str
     duration_s: float
     wait_s: float
-    init_s: float | None  # None: a warm start
+    init_s: float | None
     memory_mb: int
 
     @property
@@ -46,37 +61,64 @@ class ActivationFigures:
         return self.init_s is not None
 
 
-def _ms(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+_NUMBERS = (int, float)  # exact types: a bool is no duration
+
+
+def _seconds(value: object) -> float | None:
+    if type(value) not in _NUMBERS:
         return None
-    return max(0.0, float(value)) / 1000.0
+    return max(0.0, value / 1000.0)  # type: ignore[operator]
+
+
+def memory_mb(limits: object) -> int:
+    memory = limits.get("memory") if type(limits) is dict else None
+    return memory if type(memory) is int else 0
+
+
+def reading(activation: Activation) -> Reading | None:
+    """The figures of a completed record, labels as a key; ``None`` for a pending one."""
+    response = activation.response
+    if response is None:
+        return None
+    notes: dict[str, Any] = {}
+    for note in activation.annotations:
+        key = note.get("key")
+        if key in _WANTED:
+            notes[key] = note.get("value")
+    duration = activation.duration
+    if duration is None:
+        duration = activation.end - activation.start
+    path = notes.get("path")
+    if not isinstance(path, str) or "/" not in path:
+        path = f"{activation.namespace}/{activation.name}"
+    limits = notes.get("limits")
+    return Reading(
+        (path, activation.namespace, notes.get("kind"), memory_mb(limits)),
+        STATUS_LABELS[response.status_code],
+        duration / 1000.0,
+        _seconds(notes.get("waitTime")) or 0.0,
+        _seconds(notes.get("initTime")),
+    )
+
+
+def labels_of(key: SeriesKey) -> ActionLabels:
+    path, initiator, kind, memory = key
+    namespace, _, action = path.partition("/")
+    return ActionLabels(
+        namespace=namespace,
+        initiator=initiator,
+        action=action,
+        kind=kind if isinstance(kind, str) and kind else UNKNOWN_KIND,
+        memory=str(memory),
+    )
 
 
 def figures_of(activation: Activation) -> ActivationFigures | None:
-    """The figures of a completed record; ``None`` for a pending one."""
-    status = activation.status_code
-    if status is None:
+    """``reading`` with its labels spelled out."""
+    read = reading(activation)
+    if read is None:
         return None
-    path = activation.annotation("path")
-    if not isinstance(path, str) or "/" not in path:
-        path = f"{activation.namespace}/{activation.name}"
-    namespace, _, action = path.partition("/")
-    kind = activation.annotation("kind")
-    limits = activation.annotation("limits")
-    memory = limits.get("memory") if isinstance(limits, dict) else None
-    memory_mb = memory if isinstance(memory, int) and not isinstance(memory, bool) else 0
-    duration = activation.effective_duration
+    labels = labels_of(read.key)
     return ActivationFigures(
-        labels=ActionLabels(
-            namespace=namespace,
-            initiator=activation.namespace,
-            action=action,
-            kind=kind if isinstance(kind, str) and kind else UNKNOWN_KIND,
-            memory=str(memory_mb),
-        ),
-        status=STATUS_LABELS[status],
-        duration_s=(duration or 0) / 1000.0,
-        wait_s=_ms(activation.annotation("waitTime")) or 0.0,
-        init_s=_ms(activation.annotation("initTime")),
-        memory_mb=memory_mb,
+        labels, read.status, read.duration_s, read.wait_s, read.init_s, int(labels.memory)
     )

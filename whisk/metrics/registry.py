@@ -24,7 +24,7 @@ from prometheus_client.core import Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 from whisk.entities.activation import Activation
-from whisk.metrics.activations import ActionLabels, figures_of
+from whisk.metrics.activations import ActionLabels, SeriesKey, labels_of, reading
 from whisk.metrics.families import (
     DEFAULT_BUCKETS,
     Counts,
@@ -44,24 +44,41 @@ ACTIVATION = (*ACTION, "kind", "memory")
 
 
 class _Series:
-    """The families' entries for one label set, looked up once per label set."""
+    """Everything one action's recording touches, built on its first activation."""
 
-    __slots__ = ("action", "activation", "duration", "init", "namespace", "wait")
+    __slots__ = (
+        "action",
+        "activation",
+        "duration",
+        "init",
+        "memory",
+        "namespace",
+        "statuses",
+        "wait",
+    )
 
     def __init__(self, metrics: Metrics, labels: ActionLabels) -> None:
         self.activation: Labels = tuple(labels)
         self.action: Labels = (labels.namespace, labels.initiator, labels.action)
         self.namespace: Labels = (labels.namespace,)
+        self.memory = float(labels.memory)
+        self.statuses: dict[str, Labels] = {}
         self.duration: Histogram = metrics.duration.of(self.action)
         self.wait: Histogram = metrics.wait_time.of(self.action)
-        self.init: Histogram = metrics.init_time.of(self.action)
+        self.init: Histogram | None = None  # created on the first cold start, as OpenWhisk
+
+    def status(self, status: str) -> Labels:
+        labels = self.statuses.get(status)
+        if labels is None:
+            labels = self.statuses[status] = (*self.action, status)
+        return labels
 
 
 class Metrics:
     def __init__(self, *, process: bool = True) -> None:
         """``process``: add the client's process figures (CPU, memory, open files)."""
         self._families: dict[str, Family] = {}
-        self._series: dict[ActionLabels, _Series] = {}
+        self._series: dict[SeriesKey, _Series] = {}
         self.activations = self.counter(
             "openwhisk_action_activations_total", "Activations per action.", ACTIVATION
         )
@@ -160,21 +177,23 @@ class Metrics:
 
     def record_activation(self, activation: Activation) -> None:
         """The figures of one completed activation record (a pending one adds nothing)."""
-        figures = figures_of(activation)
-        if figures is None:
+        read = reading(activation)
+        if read is None:
             return
-        series = self._series.get(figures.labels)
+        series = self._series.get(read.key)
         if series is None:
-            series = self._series[figures.labels] = _Series(self, figures.labels)
+            series = self._series[read.key] = _Series(self, labels_of(read.key))
+            self.memory.set(series.action, series.memory)
         self.activations.inc(series.activation)
         self.namespace_activations.inc(series.namespace)
-        self.status.inc((*series.action, figures.status))
-        self.memory.set(series.action, float(figures.memory_mb))
-        series.duration.observe(figures.duration_s)
-        series.wait.observe(figures.wait_s)
-        if figures.init_s is not None:
+        self.status.inc(series.status(read.status))
+        series.duration.observe(read.duration_s)
+        series.wait.observe(read.wait_s)
+        if read.init_s is not None:
             self.cold_starts.inc(series.action)
-            series.init.observe(figures.init_s)
+            if series.init is None:
+                series.init = self.init_time.of(series.action)
+            series.init.observe(read.init_s)
 
     def record_request(self, method: str, route: str, status: int) -> None:
         self.http_requests.inc((method, route, str(status)))
