@@ -98,7 +98,7 @@ def load_invoker_settings(environ: Mapping[str, str]) -> InvokerSettings:
     """``WHISK_INVOKER_*`` variables, plus the manifest and the smallest action memory the
     controller uses (``WHISK_RUNTIMES_MANIFEST``, ``WHISK_LIMIT_MEMORY_MIN_MB``)."""
     base = load_settings(environ)
-    health_port = _int(environ, "WHISK_INVOKER_HEALTH_PORT", 0) or None
+    health_port = env_int(environ, "WHISK_INVOKER_HEALTH_PORT", 0) or None
     factory = environ.get("WHISK_INVOKER_FACTORY") or FactoryChoice.AUTO.value
     if factory not in set(FactoryChoice):
         raise SettingsError(f"WHISK_INVOKER_FACTORY must be docker, process or auto: {factory!r}")

@@ -110,7 +110,7 @@ class Metrics:
             "whisk_throttled_requests_total", "Requests refused with 429, by reason.", ("reason",)
         )
         self.registry = CollectorRegistry()
-        self.registry.register(self)  # type: ignore[arg-type]  # collect() is all it needs
+        self.registry.register(self)  # collect() is all it needs
         if process:
             ProcessCollector(registry=self.registry)
 
