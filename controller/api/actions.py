@@ -119,22 +119,22 @@ async def delete_action(request: web.Request) -> web.Response:
 async def invoke_action(request: web.Request) -> web.StreamResponse:
     ctl, who = controller(request), await identity(request)
     fqn = _fqn(request, resolve_namespace(who, request.match_info["ns"]))
-    runner = ctl.runner
-    if runner is None:
-        raise Unavailable(
-            "Invocation is not available: this controller has no invocation path configured."
-        )
     query = request.query
     blocking = parse_bool(query, "blocking")
     result_only = parse_bool(query, "result")
-    max_wait = runner.max_wait_ms
+    max_wait = ctl.settings.max_blocking_wait_ms
     timeout = parse_int(query, "timeout", COLLECTION)
     if timeout is not None and not 0 < timeout <= max_wait:
         raise InvalidArgument(f"Timeout must be number of milliseconds up to {max_wait}.")
     limits = ctl.limits_for(who)
     body, size = await read_json_sized(request)
     payload = check_payload(body, limits.max_payload_bytes, size)
-    resolved = await resolve_action(ctl.store, who, fqn)
+    resolved = await resolve_action(ctl.store, who, fqn)  # entitlement before availability
+    runner = ctl.runner
+    if runner is None:
+        raise Unavailable(
+            "Invocation is not available: this controller has no invocation path configured."
+        )
     outcome = await runner.run(
         InvocationRequest(
             identity=who,
