@@ -40,8 +40,8 @@ from cli.deploy import zip_directory
 from cli.output import go_duration, to_json
 from cli.params import collect
 from invoker.containers.docker import DockerFactory
-from invoker.containers.docker_api import DEFAULT_SOCKET, DockerApi
 from invoker.containers.docker_config import DockerSettings
+from invoker.containers.docker_engine import DockerEngine
 from invoker.containers.ports import ContainerFactory, ContainerSpec
 from invoker.containers.process import ProcessFactory, ProcessSettings
 from invoker.pool.outcomes import init_outcome, run_outcome
@@ -196,23 +196,19 @@ def quiet_structlog() -> Iterator[None]:
         structlog.configure(**saved)
 
 
-def docker_socket() -> str:
-    host = os.environ.get("DOCKER_HOST", "")
-    return host.removeprefix("unix://") if host.startswith("unix://") else DEFAULT_SOCKET
-
-
 async def docker_ready(image: str) -> str | None:
-    """None when the engine answers and has ``image``; else why not."""
-    api = DockerApi(docker_socket())
+    """None when the engine (DOCKER_HOST, the docker context or the local socket) answers and
+    has ``image``; else why not."""
+    engine = DockerEngine(workers=1)
     try:
-        if not await api.ping():
+        if not await engine.ping():
             return "no Docker engine answers"
-        await api.inspect_image(image)
+        await engine.inspect_image(image)
         return None
     except WhiskError as exc:
         return f"image {image} is not available ({exc.message})"
     finally:
-        await api.close()
+        await engine.close()
 
 
 async def make_factory(
@@ -225,7 +221,6 @@ async def make_factory(
         if problem is None:
             settings = DockerSettings(
                 instance_label=f"whisk-local-{os.getpid()}",
-                socket_path=docker_socket(),
                 runtime_dir=runtime_dir,
             )
             return DockerFactory(settings), f"docker image {image}"

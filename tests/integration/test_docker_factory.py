@@ -105,11 +105,11 @@ async def test_docker_pause_then_resume_serves_runs(docker_factory: DockerFactor
     container = await start(docker_factory, ECHO)
 
     await container.pause()
-    paused = await docker_factory.api.inspect(container.id)
+    paused = await docker_factory.engine.inspect(container.id)
     await container.resume()
 
     assert paused["State"]["Paused"] is True
-    assert (await docker_factory.api.inspect(container.id))["State"]["Paused"] is False
+    assert (await docker_factory.engine.inspect(container.id))["State"]["Paused"] is False
     assert await run(container, {"n": 3}) == {"echo": {"n": 3}}
 
 
@@ -126,7 +126,7 @@ async def test_docker_destroy_removes_container_and_socket_dir(
     await container.destroy()
 
     with pytest.raises(NotFound):
-        await docker_factory.api.inspect(container.id)
+        await docker_factory.engine.inspect(container.id)
     assert entries(Path(docker_settings.runtime_dir)) == []
 
 
@@ -143,8 +143,8 @@ async def test_docker_remove_orphans_by_label(docker_settings: DockerSettings) -
     fresh = DockerFactory(docker_settings)
     try:
         removed = await fresh.remove_orphans(docker_settings.instance_label)
-        left = await fresh.api.list_by_label(INVOKER_LABEL, docker_settings.instance_label)
-        other_left = await fresh.api.list_by_label(INVOKER_LABEL, other.settings.instance_label)
+        left = await fresh.engine.list_by_label(INVOKER_LABEL, docker_settings.instance_label)
+        other_left = await fresh.engine.list_by_label(INVOKER_LABEL, other.settings.instance_label)
     finally:
         await survivor.destroy()
         await other.close()
@@ -214,10 +214,10 @@ def main(args):
     try:
         container = await start(factory, code)
         response = await container.run({"value": {}}, 20)
-        inspected = await factory.api.inspect(container.id)
+        inspected = await factory.engine.inspect(container.id)
         await container.destroy()
         with pytest.raises(NotFound):
-            await factory.api.inspect(container.id)
+            await factory.engine.inspect(container.id)
     finally:
         await factory.remove_orphans(settings.instance_label)
         await factory.close()
@@ -321,7 +321,7 @@ def main(args):
 async def test_docker_container_limits_follow_the_spec(docker_factory: DockerFactory) -> None:
     container = await docker_factory.create(spec(memory_mb=256, labels={"whisk.action": "a"}))
 
-    inspected = await docker_factory.api.inspect(container.id)
+    inspected = await docker_factory.engine.inspect(container.id)
     host = inspected["HostConfig"]
 
     assert host["Memory"] == host["MemorySwap"] == 256 * 1024 * 1024
@@ -337,7 +337,7 @@ async def test_docker_tcp_transport_for_blackbox_images(docker_factory: DockerFa
     # our python image listens on 8080 when run as built, like an OpenWhisk image
     container = await start(docker_factory, ECHO, transport=Transport.TCP)
 
-    inspected = await docker_factory.api.inspect(container.id)
+    inspected = await docker_factory.engine.inspect(container.id)
 
     assert await run(container, {"n": 7}) == {"echo": {"n": 7}}
     assert inspected["HostConfig"]["NetworkMode"] == "bridge"

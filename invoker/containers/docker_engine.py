@@ -1,0 +1,361 @@
+"""The engine port on the Docker SDK (the only module importing ``docker``).
+
+The client comes from ``docker.from_env()``, so ``DOCKER_HOST``, ``DOCKER_TLS_VERIFY`` and
+``DOCKER_CERT_PATH`` work as the docker CLI's; without ``DOCKER_HOST`` the current docker context
+(``DOCKER_CONTEXT`` or ``currentContext`` in ``~/.docker/config.json``) is used when it is not
+the default one. ``host`` overrides all of them.
+
+The SDK blocks, so every call runs off the event loop in a small thread pool this adapter owns
+(``workers`` threads; pulls have their own so a slow registry never holds up a cold start of a
+present image). The client is made on the first call, in that pool (``version="auto"`` asks the
+engine once). Two streams outlive a call:
+
+- attach (stdout + stderr of one container): the SDK opens it; its socket is then read by the
+  event loop (a duplicate of the socket, so no thread waits on it per container). A TLS or other
+  non-plain socket is read by a thread of its own instead;
+- events: the SDK's blocking iterator, on a thread of its own, handed over to the loop.
+
+Errors become Whisk's (``engine``): no answer -> ``Unavailable``, 404 -> ``NotFound``, else
+``InternalError`` with the engine's explanation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import ssl
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import docker
+import docker.errors
+import requests.exceptions
+import structlog
+from docker.context import ContextAPI
+from docker.utils import parse_repository_tag
+
+from whisk.errors import InternalError, NotFound, Unavailable, WhiskError
+
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+CHUNK = 65536
+DEFAULT_WORKERS = 4
+
+
+class DockerEngine:
+    def __init__(
+        self,
+        host: str | None = None,
+        *,
+        api_version: str = "auto",
+        workers: int = DEFAULT_WORKERS,
+        timeout_s: float = 60.0,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        if workers < 1:
+            raise ValueError("the Docker engine adapter needs at least one worker thread")
+        self._host = host
+        self._version = api_version
+        self._timeout_s = timeout_s
+        self._environ = dict(os.environ if environ is None else environ)
+        self._workers = workers
+        self._calls = ThreadPoolExecutor(workers, thread_name_prefix="docker-engine")
+        self._pulls = ThreadPoolExecutor(2, thread_name_prefix="docker-pull")
+        self._client: docker.DockerClient | None = None
+        self._lock = threading.Lock()
+        self._streams: set[_Closable] = set()
+
+    @property
+    def where(self) -> str:
+        """The engine's address as configured (for messages)."""
+        return self._host or self._environ.get("DOCKER_HOST") or "the default Docker host"
+
+    # -- plumbing -------------------------------------------------------------------------------
+    def _api(self) -> docker.APIClient:
+        """The SDK's low-level client, made once (in a worker thread: it may ask the engine)."""
+        with self._lock:
+            if self._client is None:
+                self._client = _make_client(
+                    self._host, self._environ, self._version, self._timeout_s, self._workers + 2
+                )
+            return self._client.api
+
+    async def _run(
+        self,
+        call: Callable[[docker.APIClient], T],
+        what: str,
+        pool: ThreadPoolExecutor | None = None,
+    ) -> T:
+        def work() -> T:
+            with _translated(what, self.where):
+                return call(self._api())
+
+        return await asyncio.get_running_loop().run_in_executor(pool or self._calls, work)
+
+    # -- engine ---------------------------------------------------------------------------------
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._run(lambda api: api.ping(), "ping"))
+        except WhiskError:
+            return False
+
+    async def version(self) -> dict[str, Any]:
+        result: dict[str, Any] = await self._run(lambda api: api.version(), "version")
+        return result
+
+    async def inspect_image(self, image: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._run(
+            lambda api: api.inspect_image(image), f"inspect image {image}"
+        )
+        return result
+
+    async def pull(self, image: str, timeout_s: float) -> None:
+        repository, tag = parse_repository_tag(image)
+
+        def pull(api: docker.APIClient) -> None:
+            for progress in api.pull(repository, tag=tag or "latest", stream=True, decode=True):
+                if isinstance(progress, dict) and progress.get("error"):
+                    raise InternalError(f"docker pull {image}: {progress['error']}")
+
+        try:
+            await asyncio.wait_for(self._run(pull, f"pull {image}", self._pulls), timeout_s)
+        except TimeoutError as exc:
+            raise InternalError(f"docker pull {image}: no answer within {timeout_s:g} s") from exc
+
+    # -- containers -----------------------------------------------------------------------------
+    async def create(self, name: str, config: dict[str, Any]) -> str:
+        result = await self._run(
+            lambda api: api.create_container_from_config(config, name=name), f"create {name}"
+        )
+        for warning in result.get("Warnings") or ():
+            log.warning("docker create warning", container=name, warning=warning)
+        return str(result["Id"])
+
+    async def start(self, container_id: str) -> None:
+        await self._run(lambda api: api.start(container_id), f"start {container_id[:12]}")
+
+    async def inspect(self, container_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._run(
+            lambda api: api.inspect_container(container_id), f"inspect {container_id[:12]}"
+        )
+        return result
+
+    async def pause(self, container_id: str) -> None:
+        await self._run(lambda api: api.pause(container_id), f"pause {container_id[:12]}")
+
+    async def unpause(self, container_id: str) -> None:
+        await self._run(lambda api: api.unpause(container_id), f"unpause {container_id[:12]}")
+
+    async def wait(self, container_id: str, timeout_s: float) -> None:
+        await self._run(
+            lambda api: api.wait(container_id, timeout=timeout_s, condition="not-running"),
+            f"wait {container_id[:12]}",
+        )
+
+    async def remove(self, container_id: str) -> None:
+        await self._run(
+            lambda api: api.remove_container(container_id, v=True, force=True),
+            f"remove {container_id[:12]}",
+        )
+
+    async def list_by_label(self, label: str, value: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = await self._run(
+            lambda api: api.containers(all=True, filters={"label": f"{label}={value}"}),
+            f"list {label}={value}",
+        )
+        return result
+
+    async def attach(self, container_id: str) -> AttachedOutput:
+        params = {"stdout": 1, "stderr": 1, "stream": 1}
+        raw = await self._run(
+            lambda api: api.attach_socket(container_id, params=params),
+            f"attach {container_id[:12]}",
+        )
+        stream = await AttachedOutput.open(raw, self._streams)
+        return stream
+
+    async def events(self, filters: dict[str, list[str]]) -> Events:
+        source = await self._run(lambda api: api.events(filters=filters, decode=True), "events")
+        return Events(source, self._streams)
+
+    async def close(self) -> None:
+        for stream in list(self._streams):
+            stream.close()
+        self._calls.shutdown(wait=False, cancel_futures=True)
+        self._pulls.shutdown(wait=False, cancel_futures=True)
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()
+
+
+def _make_client(
+    host: str | None, environ: dict[str, str], version: str, timeout_s: float, pool_size: int
+) -> docker.DockerClient:
+    if host is None and not environ.get("DOCKER_HOST"):
+        context = _current_context(environ)
+        if context is not None:
+            return docker.DockerClient(
+                base_url=context.Host,
+                version=version,
+                timeout=int(timeout_s),
+                tls=context.TLSConfig or False,
+                max_pool_size=pool_size,
+            )
+    if host is not None:
+        environ = {**environ, "DOCKER_HOST": host}
+    return docker.from_env(
+        version=version, timeout=int(timeout_s), max_pool_size=pool_size, environment=environ
+    )
+
+
+def _current_context(environ: Mapping[str, str]) -> Any:
+    """The docker CLI's current context when it is not the default one (None otherwise)."""
+    name = environ.get("DOCKER_CONTEXT")
+    try:
+        context = ContextAPI.get_context(name) if name else ContextAPI.get_current_context()
+    except docker.errors.DockerException as exc:
+        raise Unavailable(f"cannot read the docker context {name!r}: {exc}") from exc
+    if context is None or context.name == "default" or not context.Host:
+        return None
+    return context
+
+
+@contextlib.contextmanager
+def _translated(what: str, where: str) -> Iterator[None]:
+    try:
+        yield
+    except WhiskError:
+        raise
+    except docker.errors.NotFound as exc:
+        raise NotFound(f"docker {what}: {exc.explanation or exc}") from exc
+    except docker.errors.APIError as exc:
+        raise InternalError(f"docker {what}: {exc.status_code} {exc.explanation or exc}") from exc
+    except (requests.exceptions.ConnectionError, FileNotFoundError, ConnectionError) as exc:
+        raise Unavailable(f"Docker engine unreachable at {where}") from exc
+    except requests.exceptions.Timeout as exc:
+        raise InternalError(f"docker {what}: timed out") from exc
+    except docker.errors.DockerException as exc:  # e.g. no engine to ask for its API version
+        raise Unavailable(f"Docker engine unreachable at {where}: {exc}") from exc
+    except requests.exceptions.RequestException as exc:
+        raise InternalError(f"docker {what} failed: {exc!r}") from exc
+
+
+class _Closable:
+    def close(self) -> None: ...
+
+
+class AttachedOutput(_Closable):
+    """A container's output stream. A plain socket (Unix, TCP) is duplicated and read by the
+    event loop, and the SDK's copy closed; any other (TLS) is read by a thread of its own."""
+
+    def __init__(self, registry: set[_Closable]) -> None:
+        self._registry = registry
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._queue: asyncio.Queue[bytes | None] | None = None
+        self._raw: Any = None
+        self._closed = False
+        registry.add(self)
+
+    @classmethod
+    async def open(cls, raw: Any, registry: set[_Closable]) -> AttachedOutput:
+        stream = cls(registry)
+        inner = getattr(raw, "_sock", raw)
+        if isinstance(inner, socket.socket) and not isinstance(inner, ssl.SSLSocket):
+            duplicate = inner.dup()
+            _close_quietly(raw)
+            _close_quietly(inner)
+            duplicate.setblocking(False)
+            stream._reader, stream._writer = await asyncio.open_connection(sock=duplicate)
+        else:
+            stream._raw = raw
+            stream._queue = asyncio.Queue()
+            loop = asyncio.get_running_loop()
+            threading.Thread(
+                target=_read_blocking,
+                args=(raw, stream._queue, loop),
+                daemon=True,
+                name="docker-attach",
+            ).start()
+        return stream
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        try:
+            while True:
+                if self._reader is not None:
+                    chunk = await self._reader.read(CHUNK)
+                else:
+                    assert self._queue is not None
+                    chunk = await self._queue.get() or b""
+                if not chunk:
+                    return
+                yield chunk
+        except (ConnectionError, OSError) as exc:
+            log.debug("docker stream ended", error=repr(exc))
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._registry.discard(self)
+        if self._writer is not None:
+            self._writer.close()
+        if self._raw is not None:
+            with contextlib.suppress(OSError):
+                getattr(self._raw, "_sock", self._raw).shutdown(socket.SHUT_RDWR)
+            _close_quietly(self._raw)
+
+
+def _read_blocking(raw: Any, queue: asyncio.Queue[bytes | None], loop: Any) -> None:
+    read = getattr(raw, "recv", None) or raw.read
+    try:
+        while chunk := read(CHUNK):
+            loop.call_soon_threadsafe(queue.put_nowait, bytes(chunk))
+    except (OSError, ValueError):
+        pass
+    finally:
+        with contextlib.suppress(RuntimeError):  # the loop closed first
+            loop.call_soon_threadsafe(queue.put_nowait, None)
+
+
+def _close_quietly(thing: Any) -> None:
+    with contextlib.suppress(Exception):
+        thing.close()
+
+
+class Events(_Closable):
+    """The SDK's event iterator, drained by a thread of its own into the loop."""
+
+    def __init__(self, source: Any, registry: set[_Closable]) -> None:
+        self._source = source
+        self._registry = registry
+        registry.add(self)
+
+    async def events(self) -> AsyncIterator[dict[str, Any]]:
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+
+        def drain() -> None:
+            try:
+                for event in self._source:
+                    if isinstance(event, dict):
+                        loop.call_soon_threadsafe(queue.put_nowait, event)
+            except Exception as exc:  # closed under it, or the engine went away
+                log.debug("docker events ended", error=repr(exc))
+            finally:
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(queue.put_nowait, None)
+
+        threading.Thread(target=drain, daemon=True, name="docker-events").start()
+        while (event := await queue.get()) is not None:
+            yield event
+
+    def close(self) -> None:
+        self._registry.discard(self)
+        _close_quietly(self._source)
