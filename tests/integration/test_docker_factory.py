@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ import pytest
 
 from invoker.containers.docker import DockerContainer, DockerFactory
 from invoker.containers.docker_config import INVOKER_LABEL, DockerSettings
+from invoker.containers.images import StartupError
 from invoker.containers.logs import SENTINEL
 from invoker.containers.ports import ContainerSpec, Transport
 from tests.integration.conftest import NODEJS_IMAGE, PYTHON_IMAGE
@@ -345,3 +348,40 @@ async def test_docker_tcp_transport_for_blackbox_images(docker_factory: DockerFa
         "err 7",
         "out 7",
     ]
+
+
+@pytest.fixture
+def local_only_image(docker_engine: None) -> Iterator[str]:
+    """The python runtime image under a name no registry has: present on this host only."""
+    name = f"whisk-test/local-blackbox-{uuid.uuid4().hex[:8]}:latest"
+    subprocess.run(["docker", "tag", PYTHON_IMAGE, name], check=True, capture_output=True)
+    yield name
+    subprocess.run(["docker", "rmi", name], check=False, capture_output=True)
+
+
+async def test_docker_action_image_present_locally_runs_without_a_registry(
+    docker_factory: DockerFactory, local_only_image: str
+) -> None:
+    container = await start(
+        docker_factory, ECHO, kind="blackbox", image=local_only_image, transport=Transport.TCP
+    )
+
+    assert await run(container, {"n": 3}) == {"echo": {"n": 3}}
+
+
+async def test_docker_action_image_that_cannot_be_pulled_is_the_developers_error(
+    docker_factory: DockerFactory,
+) -> None:
+    image = f"whisk-test/no-such-image-{uuid.uuid4().hex[:8]}"
+
+    with pytest.raises(StartupError) as raised:
+        await docker_factory.create(spec(kind="blackbox", image=image, transport=Transport.TCP))
+
+    assert raised.value.developer
+    assert raised.value.message == f"Failed to pull container image '{image}'."
+    assert (
+        await docker_factory.engine.list_by_label(
+            INVOKER_LABEL, docker_factory.settings.instance_label
+        )
+        == []
+    )
