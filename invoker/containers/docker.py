@@ -1,8 +1,9 @@
 """The Docker container factory: action containers through the engine port (``engine``;
 on Docker, ``docker_engine``).
 
-A cold start is three round trips to the engine: create, attach (stdout + stderr, kept open for
-the container's life and read into a ``LogBuffer``), start. The image's user is looked up once
+A cold start is one call of the engine port, ``run``: three round trips to the engine (create,
+attach: stdout + stderr, kept open for the container's life and read into a ``LogBuffer``,
+start) in one hop off the event loop. The image's user is looked up once
 per image (``docker_images``, which also pulls an action's missing image). Blackbox images (TCP
 transport) cost one more: inspect, for the container's IP.
 
@@ -200,20 +201,15 @@ class DockerFactory:
             await fifos.follow(socket_dir, logs)  # before start: the proxy opens them at once
         body = create_body(spec, self.settings, user, str(socket_dir))
         try:
-            container_id = await self._api.create(spec.name, body)
+            container_id, stream = await self._api.run(spec.name, body)
         except WhiskError as exc:
             fifos.close()
             shutil.rmtree(socket_dir, ignore_errors=True)
             raise self._failed(spec, image_state, exc, missing=isinstance(exc, NotFound)) from exc
         try:
-            stream = await self._api.attach(container_id)
-            try:
-                await self._api.start(container_id)
-                client = await self._client_for(spec, container_id, socket_dir)
-            except BaseException:
-                stream.close()
-                raise
+            client = await self._client_for(spec, container_id, socket_dir)
         except BaseException as exc:
+            stream.close()
             fifos.close()
             with contextlib.suppress(WhiskError):
                 await self._api.remove(container_id)

@@ -42,15 +42,11 @@ class Engine(Protocol):
         """Pull ``image`` from its registry; ``InternalError`` when it fails or takes longer."""
         ...
 
-    async def create(self, name: str, config: dict[str, Any]) -> str:
-        """Create a container; its id."""
+    async def run(self, name: str, config: dict[str, Any]) -> tuple[str, OutputStream]:
+        """Create a container from ``config``, attach to its output, start it: its id and its
+        output. When attach or start fails the container is removed again; a missing image
+        raises ``NotFound`` (nothing else does)."""
         ...
-
-    async def attach(self, container_id: str) -> OutputStream:
-        """Open stdout + stderr; returns once the engine accepted (call before ``start``)."""
-        ...
-
-    async def start(self, container_id: str) -> None: ...
 
     async def inspect(self, container_id: str) -> dict[str, Any]: ...
 

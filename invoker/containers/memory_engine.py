@@ -80,26 +80,18 @@ class MemoryEngine:
             raise InternalError(f"docker pull {image}: pull access denied for {image}")
         self.images[image] = self.registry[image]
 
-    async def create(self, name: str, config: dict[str, Any]) -> str:
+    async def run(self, name: str, config: dict[str, Any]) -> tuple[str, _Quiet]:
         self.calls.append(("create", name))
         image = str(config.get("Image"))
         if image not in self.images:
             raise NotFound(f"docker create {name}: No such image: {image}")
         container_id = f"{next(self._ids):064x}"
-        self.containers[container_id] = MemoryContainer(container_id, name, config)
-        return container_id
-
-    async def attach(self, container_id: str) -> _Quiet:
-        self._container(container_id)
-        return _Quiet()
-
-    async def start(self, container_id: str) -> None:
-        container = self._container(container_id)
-        self.calls.append(("start", container.name))
-        error = self.start_errors.get(str(container.config.get("Image")))
+        self.calls.append(("start", name))
+        error = self.start_errors.get(image)
         if error is not None:
-            raise InternalError(f"docker start {container_id[:12]}: 400 {error}")
-        container.running = True
+            raise InternalError(f"docker start {name}: 400 {error}")  # and it was removed
+        self.containers[container_id] = MemoryContainer(container_id, name, config, running=True)
+        return container_id, _Quiet()
 
     async def inspect(self, container_id: str) -> dict[str, Any]:
         container = self._container(container_id)
