@@ -8,12 +8,8 @@ the default one. ``host`` overrides all of them.
 The SDK blocks, so every call runs off the event loop in a small thread pool this adapter owns
 (``workers`` threads; pulls have their own so a slow registry never holds up a cold start of a
 present image). The client is made on the first call, in that pool (``version="auto"`` asks the
-engine once). Two streams outlive a call:
-
-- attach (stdout + stderr of one container): the SDK opens it; its socket is then read by the
-  event loop (a duplicate of the socket, so no thread waits on it per container). A TLS or other
-  non-plain socket is read by a thread of its own instead;
-- events: the SDK's blocking iterator, on a thread of its own, handed over to the loop.
+engine once). Two streams outlive a call, attach and events: the SDK opens them, and
+``docker_streams`` reads them (the attach socket on the event loop, the events on a thread).
 
 Errors become Whisk's (``engine``): no answer -> ``Unavailable``, 404 -> ``NotFound``, else
 ``InternalError`` with the engine's explanation.
@@ -24,10 +20,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
-import ssl
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -39,12 +33,12 @@ from docker.context import ContextAPI
 from docker.transport import UnixHTTPAdapter
 from docker.utils import parse_repository_tag
 
+from invoker.containers.docker_streams import AttachedOutput, Closable, Events, close_quietly
 from whisk.errors import InternalError, NotFound, Unavailable, WhiskError
 
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
-CHUNK = 65536
 ATTACH = {"stdout": 1, "stderr": 1, "stream": 1}
 DEFAULT_WORKERS = 4
 
@@ -70,7 +64,7 @@ class DockerEngine:
         self._pulls = ThreadPoolExecutor(2, thread_name_prefix="docker-pull")
         self._client: docker.DockerClient | None = None
         self._lock = threading.Lock()
-        self._streams: set[_Closable] = set()
+        self._streams: set[Closable] = set()
 
     @property
     def where(self) -> str:
@@ -148,7 +142,7 @@ class DockerEngine:
                 api.start(container_id)
             except Exception as exc:
                 if raw is not None:
-                    _close_quietly(raw)
+                    close_quietly(raw)
                 _remove_quietly(api, container_id)
                 if isinstance(exc, docker.errors.NotFound):  # not a missing image: say so
                     raise InternalError(f"docker start {name}: {exc.explanation or exc}") from exc
@@ -169,7 +163,7 @@ class DockerEngine:
         if job.cancelled() or job.exception() is not None:
             return
         container_id, raw = job.result()
-        _close_quietly(raw)
+        close_quietly(raw)
         with contextlib.suppress(RuntimeError):  # shut down already
             self._calls.submit(lambda: _remove_quietly(self._api(), container_id))
 
@@ -295,121 +289,6 @@ def _translated(what: str, where: str) -> Iterator[None]:
         raise InternalError(f"docker {what} failed: {exc!r}") from exc
 
 
-class _Closable:
-    def close(self) -> None: ...
-
-
-class AttachedOutput(_Closable):
-    """A container's output stream. A plain socket (Unix, TCP) is duplicated and read by the
-    event loop, and the SDK's copy closed; any other (TLS) is read by a thread of its own."""
-
-    def __init__(self, registry: set[_Closable]) -> None:
-        self._registry = registry
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
-        self._queue: asyncio.Queue[bytes | None] | None = None
-        self._raw: Any = None
-        self._closed = False
-        registry.add(self)
-
-    @classmethod
-    async def open(cls, raw: Any, registry: set[_Closable]) -> AttachedOutput:
-        stream = cls(registry)
-        inner = getattr(raw, "_sock", raw)
-        if isinstance(inner, socket.socket) and not isinstance(inner, ssl.SSLSocket):
-            duplicate = inner.dup()
-            _close_quietly(raw)
-            _close_quietly(inner)
-            duplicate.setblocking(False)
-            stream._reader, stream._writer = await asyncio.open_connection(sock=duplicate)
-        else:
-            stream._raw = raw
-            stream._queue = asyncio.Queue()
-            loop = asyncio.get_running_loop()
-            threading.Thread(
-                target=_read_blocking,
-                args=(raw, stream._queue, loop),
-                daemon=True,
-                name="docker-attach",
-            ).start()
-        return stream
-
-    async def chunks(self) -> AsyncIterator[bytes]:
-        try:
-            while True:
-                if self._reader is not None:
-                    chunk = await self._reader.read(CHUNK)
-                else:
-                    assert self._queue is not None
-                    chunk = await self._queue.get() or b""
-                if not chunk:
-                    return
-                yield chunk
-        except (ConnectionError, OSError) as exc:
-            log.debug("docker stream ended", error=repr(exc))
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self._registry.discard(self)
-        if self._writer is not None:
-            self._writer.close()
-        if self._raw is not None:
-            with contextlib.suppress(OSError):
-                getattr(self._raw, "_sock", self._raw).shutdown(socket.SHUT_RDWR)
-            _close_quietly(self._raw)
-
-
-def _read_blocking(raw: Any, queue: asyncio.Queue[bytes | None], loop: Any) -> None:
-    read = getattr(raw, "recv", None) or raw.read
-    try:
-        while chunk := read(CHUNK):
-            loop.call_soon_threadsafe(queue.put_nowait, bytes(chunk))
-    except (OSError, ValueError):
-        pass
-    finally:
-        with contextlib.suppress(RuntimeError):  # the loop closed first
-            loop.call_soon_threadsafe(queue.put_nowait, None)
-
-
 def _remove_quietly(api: docker.APIClient, container_id: str) -> None:
     with contextlib.suppress(Exception):
         api.remove_container(container_id, v=True, force=True)
-
-
-def _close_quietly(thing: Any) -> None:
-    with contextlib.suppress(Exception):
-        thing.close()
-
-
-class Events(_Closable):
-    """The SDK's event iterator, drained by a thread of its own into the loop."""
-
-    def __init__(self, source: Any, registry: set[_Closable]) -> None:
-        self._source = source
-        self._registry = registry
-        registry.add(self)
-
-    async def events(self) -> AsyncIterator[dict[str, Any]]:
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
-
-        def drain() -> None:
-            try:
-                for event in self._source:
-                    if isinstance(event, dict):
-                        loop.call_soon_threadsafe(queue.put_nowait, event)
-            except Exception as exc:  # closed under it, or the engine went away
-                log.debug("docker events ended", error=repr(exc))
-            finally:
-                with contextlib.suppress(RuntimeError):
-                    loop.call_soon_threadsafe(queue.put_nowait, None)
-
-        threading.Thread(target=drain, daemon=True, name="docker-events").start()
-        while (event := await queue.get()) is not None:
-            yield event
-
-    def close(self) -> None:
-        self._registry.discard(self)
-        _close_quietly(self._source)
