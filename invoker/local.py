@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from invoker.containers.docker import DockerFactory
-from invoker.containers.docker_api import DEFAULT_SOCKET
 from invoker.containers.docker_config import DockerSettings
 from invoker.containers.ports import CollectedLogs, Container, ContainerFactory, ContainerSpec
 from invoker.containers.process import ProcessFactory, ProcessSettings
@@ -92,17 +91,12 @@ def request_of(
     )
 
 
-def docker_socket() -> str:
-    host = os.environ.get("DOCKER_HOST", "")
-    return host.removeprefix("unix://") if host.startswith("unix://") else DEFAULT_SOCKET
-
-
 async def docker_ready(image: str) -> str | None:
-    """None when the engine answers and has ``image``; else why not."""
-    socket = docker_socket()
-    if not await docker_answers(socket):
+    """None when the engine (DOCKER_HOST, the docker context or the local socket) answers
+    and has ``image``; else why not."""
+    if not await docker_answers(None):
         return "no Docker engine answers"
-    if await missing_images(socket, [image]):
+    if await missing_images(None, [image]):
         return f"image {image} is not available"
     return None
 
@@ -117,7 +111,6 @@ async def make_factory(
         if problem is None:
             settings = DockerSettings(
                 instance_label=f"whisk-local-{os.getpid()}",
-                socket_path=docker_socket(),
                 runtime_dir=runtime_dir,
             )
             return DockerFactory(settings), f"docker image {image}"

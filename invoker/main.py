@@ -25,8 +25,8 @@ import click
 import structlog
 
 from invoker.containers.docker import DockerFactory
-from invoker.containers.docker_api import DEFAULT_SOCKET, DockerApi
 from invoker.containers.docker_config import DockerSettings
+from invoker.containers.docker_engine import DockerEngine
 from invoker.containers.ports import ContainerFactory
 from invoker.containers.process import ProcessFactory, ProcessSettings
 from invoker.health import start_health_server
@@ -65,7 +65,7 @@ class InvokerSettings:
     stem_cells: bool = True
     ping_interval_s: float = 1.0
     topic_prefix: str = ""
-    docker_socket: str = DEFAULT_SOCKET
+    docker_host: str | None = None  # None: DOCKER_HOST / the docker context / the local socket
     runtime_dir: str | None = None  # sockets / process dirs (factory default when None)
     pause_grace_s: float = 10.0  # Docker only; processes are never paused
     api_host: str | None = None  # __OW_API_HOST in every action container
@@ -109,13 +109,23 @@ def load_invoker_settings(environ: Mapping[str, str]) -> InvokerSettings:
         runtimes_manifest=base.runtimes_manifest,
         min_action_memory_mb=base.system_limits.ranges.memory_mb.min,
         topic_prefix=environ.get("WHISK_KAFKA_TOPIC_PREFIX", ""),
-        docker_socket=environ.get("WHISK_DOCKER_SOCKET") or DEFAULT_SOCKET,
+        docker_host=_docker_host(environ),
         runtime_dir=environ.get("WHISK_INVOKER_RUNTIME_DIR") or None,
         api_host=environ.get("WHISK_API_HOST") or None,
         cluster=environ.get("WHISK_INVOKER_CLUSTER") or environ.get("WHISK_KAFKA_TOPIC_PREFIX", ""),
         health_port=health_port,
         health_host=environ.get("WHISK_INVOKER_HEALTH_HOST") or "0.0.0.0",
     )
+
+
+def _docker_host(environ: Mapping[str, str]) -> str | None:
+    """``WHISK_DOCKER_HOST`` (any Docker host URL), else ``WHISK_DOCKER_SOCKET`` (a Unix socket
+    path), else None: the Docker SDK's own choice (``DOCKER_HOST``, TLS variables, context)."""
+    if host := environ.get("WHISK_DOCKER_HOST"):
+        return host
+    if socket_path := environ.get("WHISK_DOCKER_SOCKET"):
+        return f"unix://{socket_path}"
+    return None
 
 
 def _manifest(path: Path) -> tuple[RuntimeManifest, dict[str, Any]]:
@@ -126,27 +136,25 @@ def _manifest(path: Path) -> tuple[RuntimeManifest, dict[str, Any]]:
     return RuntimeManifest.from_json(raw), raw
 
 
-async def docker_answers(socket_path: str) -> bool:
-    api = DockerApi(socket_path)
+async def docker_answers(host: str | None) -> bool:
+    engine = DockerEngine(host, workers=1)
     try:
-        return await api.ping()
-    except WhiskError:
-        return False
+        return await engine.ping()
     finally:
-        await api.close()
+        await engine.close()
 
 
-async def missing_images(socket_path: str, images: list[str]) -> list[str]:
-    api = DockerApi(socket_path)
+async def missing_images(host: str | None, images: list[str]) -> list[str]:
+    engine = DockerEngine(host, workers=1)
     missing = []
     try:
         for image in images:
             try:
-                await api.inspect_image(image)
+                await engine.inspect_image(image)
             except WhiskError:
                 missing.append(image)
     finally:
-        await api.close()
+        await engine.close()
     return missing
 
 
@@ -156,12 +164,12 @@ async def make_factory(
     choice = settings.factory
     if choice is FactoryChoice.AUTO:
         choice = FactoryChoice.PROCESS
-        if not await docker_answers(settings.docker_socket):
+        if not await docker_answers(settings.docker_host):
             log.warning(
                 "NO DOCKER ENGINE ANSWERS: running actions as local processes, WITHOUT ISOLATION",
-                socket=settings.docker_socket,
+                host=settings.docker_host or "DOCKER_HOST or the default socket",
             )
-        elif missing := await missing_images(settings.docker_socket, images or []):
+        elif missing := await missing_images(settings.docker_host, images or []):
             log.warning(
                 "Docker answers but the runtime images are missing: running actions as local "
                 "processes, WITHOUT ISOLATION; build the images with scripts/build-images.sh",
@@ -173,7 +181,7 @@ async def make_factory(
         docker = DockerSettings(
             instance_label=settings.label,
             user_memory_mb=settings.user_memory_mb,
-            socket_path=settings.docker_socket,
+            host=settings.docker_host,
         )
         if settings.runtime_dir:
             docker = replace(docker, runtime_dir=settings.runtime_dir)
