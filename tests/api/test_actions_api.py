@@ -215,3 +215,22 @@ async def test_sequence_components_are_checked(api: Api) -> None:
     )
     assert resp.status == 400
     assert (await resp.json())["error"] == "Sequence may not refer to itself."
+
+
+async def test_action_with_empty_code_is_created(api: Api) -> None:
+    body = {"exec": {"kind": "python:3.11", "code": ""}}
+    resp = await api.guest.call("PUT", f"{BASE}/empty", body)
+    assert resp.status == 200
+    assert (await resp.json())["exec"] == {"kind": "python:3.11", "code": "", "binary": False}
+    got = await (await api.guest.call("GET", f"{BASE}/empty")).json()
+    assert got["exec"]["code"] == ""
+
+
+async def test_action_with_missing_or_non_string_code_is_400(api: Api) -> None:
+    for exec_ in ({"kind": "nodejs:default"}, {"kind": "nodejs:default", "code": 7}):
+        resp = await api.guest.call("PUT", f"{BASE}/nocode", {"exec": exec_})
+        assert resp.status == 400
+        assert (await resp.json())["error"] == (
+            "The request content was malformed:\n"
+            "'code' must be a string defined in 'exec' for 'nodejs:default' actions"
+        )
