@@ -150,12 +150,19 @@ async def invoke_action(request: web.Request) -> web.StreamResponse:
 
 
 def render_outcome(outcome: InvokeOutcome, result_only: bool) -> web.Response:
-    """200 success; 502 application or developer error; 500 whisk error; 202 not finished."""
+    """200 success; 502 application or developer error; 500 whisk error; 202 not finished.
+
+    As OpenWhisk, a result that is a JSON array is the whole body (with or without
+    ``result=true``); otherwise the body is the activation, or its result with ``result=true``.
+    """
     headers = {"x-openwhisk-activation-id": outcome.activation_id}
     activation = outcome.activation
     if activation is None or activation.response is None:
         return json_response({"activationId": outcome.activation_id}, 202, headers)
     status = STATUS_BY_CODE[activation.response.status_code]
+    result = activation.response.result
+    if isinstance(result, list):
+        return json_response(result, status, headers)
     body = activation.to_extended_json()
     return json_response(body["response"]["result"] if result_only else body, status, headers)
 
