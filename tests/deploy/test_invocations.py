@@ -71,11 +71,12 @@ async def test_application_error_is_502_with_the_activation(caller: Caller) -> N
     assert record["response"]["result"] == {"error": "bad input: 1"}
 
 
-async def test_exception_is_a_developer_error_502(caller: Caller) -> None:
+async def test_python_exception_is_an_application_error_502(caller: Caller) -> None:
+    # as OpenWhisk's Python runtime: {"error": str(exception)}, the traceback in the logs
     await caller.action("crashing", CRASHING)
     status, record = await caller.call("POST", "actions/crashing", {}, blocking="true")
     assert status == 502
-    assert record["response"]["status"] == "action developer error"
+    assert record["response"]["status"] == "application error"
     assert record["response"]["result"] == {"error": "boom"}
 
 
