@@ -1,4 +1,10 @@
-"""``/namespaces/{ns}/activations``: list (filters, paging, count, docs), get, result, logs."""
+"""``/namespaces/{ns}/activations``: list (filters, paging, count, docs), get, result, logs.
+
+As OpenWhisk, an activation that has not finished does not exist here yet: a get of its id (and
+of its logs and result) answers 404, and lists and counts leave it out. ``?pending=true`` (our
+extension) shows the pending records Whisk writes at acceptance: ``"response": {"status":
+"pending", "success": false}``, no ``end``.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from whisk.errors import InvalidArgument, NotFound
 from whisk.store.ports import ActivationQuery
 
 COLLECTION = "activations"
+PENDING = "pending"  # query parameter: include records of activations still running
 
 
 def _name_filter(raw: str | None) -> tuple[str | None, str | None]:
@@ -45,6 +52,7 @@ async def list_activations(request: web.Request) -> web.Response:
         upto=parse_int(query, "upto", COLLECTION),
         skip=page.skip,
         limit=page.limit,
+        include_pending=parse_bool(query, PENDING),
     )
     if page.count:
         return json_response({COLLECTION: await ctl.store.count_activations(filters)})
@@ -58,7 +66,7 @@ async def _load(request: web.Request) -> Activation:
     namespace = require_own(who, request.match_info["ns"])
     activation_id = ActivationId(request.match_info["id"])
     record = await ctl.store.get_activation(namespace, str(activation_id))
-    if record is None:
+    if record is None or (record.status_code is None and not parse_bool(request.query, PENDING)):
         raise NotFound()
     return Activation.from_stored_doc(record.doc)
 

@@ -40,11 +40,14 @@ async def test_non_blocking_invoke_is_accepted_then_completes(caller: Caller) ->
     assert record["response"]["result"] == {"n": 3}
 
 
-async def test_pending_record_is_visible_while_the_action_runs(caller: Caller) -> None:
+async def test_running_activation_is_404_and_its_pending_record_opt_in(caller: Caller) -> None:
     await caller.action("sleepy", SLEEPY, timeout=20_000)
     status, reply = await caller.call("POST", "actions/sleepy", {"seconds": 3})
     assert status == 202
-    status, record = await caller.call("GET", f"activations/{reply['activationId']}")
+    status, _ = await caller.call("GET", f"activations/{reply['activationId']}")
+    assert status == 404  # as OpenWhisk: no record until the activation ends
+    path = f"activations/{reply['activationId']}"
+    status, record = await caller.call("GET", path, pending="true")
     assert status == 200
     assert record["response"]["status"] == "pending"
     assert "end" not in record

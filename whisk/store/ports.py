@@ -100,6 +100,9 @@ class ActivationQuery:
     upto: int | None = None  # inclusive, epoch ms on start
     skip: int = 0
     limit: int = 30
+    # pending records (no result yet, ``status_code`` None) are left out unless asked for, as
+    # OpenWhisk has no record until the activation ends; finished trigger records (end 0) stay
+    include_pending: bool = False
 
 
 @dataclass(frozen=True, slots=True)
