@@ -162,6 +162,17 @@ def test_activation_summary_has_top_level_status_code_and_no_logs_or_response() 
     assert doc["duration"] == 2
 
 
+def test_trigger_record_without_end_has_no_end_or_duration() -> None:
+    # OpenWhisk's trigger activations end at the epoch: REST leaves end and duration out (the
+    # list summary keeps statusCode, so that clients can tell a trigger's from a pending one)
+    trigger = make_activation(end=0, response=success({"a": 1}), annotations=[])
+    summary = trigger.summary_json()
+    assert not {"end", "duration"} & set(summary) and summary["statusCode"] == 0
+    extended = trigger.to_extended_json()
+    assert not {"end", "duration"} & set(extended)
+    assert extended["response"] == {"status": "success", "success": True, "result": {"a": 1}}
+
+
 def test_activation_round_trips_through_stored_doc() -> None:
     original = make_activation(cause=ActivationId(PARENT), publish=True, duration=9)
     assert Activation.from_stored_doc(original.to_stored_doc()) == original
