@@ -113,12 +113,18 @@ def exec_from_json(
     if not isinstance(value, Mapping):
         raise InvalidArgument("exec undefined" if value is None else "exec must be an object.")
     kind = value.get("kind")
+    if isinstance(kind, str):
+        kind = kind.strip().lower()  # as OpenWhisk reads it
     if kind == SEQUENCE:
         components = value.get("components")
+        if components is None:
+            raise MalformedRequest(
+                ow.malformed_content("'components' must be defined for sequence kind")
+            )
         if not isinstance(components, list):
-            raise InvalidArgument("The sequence components must be a list of action names.")
+            raise MalformedRequest(ow.malformed_content("'components' must be an array"))
         if not components:
-            raise InvalidArgument("The sequence must not be empty.")
+            raise InvalidArgument("No component specified for the sequence.")
         if len(components) > MAX_SEQUENCE_LENGTH:
             raise InvalidArgument("Too many actions in the sequence.")
         return SequenceExec(

@@ -41,6 +41,10 @@ LOG_WARNING_DEVELOPER_ERROR = (
 )
 
 
+def package_name_is_reserved(name: str) -> str:
+    return f"Package name '{name}' is reserved."
+
+
 def malformed_content(why: str) -> str:
     return f"The request content was malformed:\n{why}"
 
