@@ -135,6 +135,24 @@ ROWS: list[tuple[str, str, Any, int, str]] = [
     ("PUT", f"{NS}/actions/binding/inner", action_body(), 400,
      "Operation not permitted on package binding."),
     ("PUT", f"{NS}/packages/default", {}, 400, "Package name 'default' is reserved."),
+    # packages and bindings
+    ("PUT", f"{NS}/packages/b2", {"binding": {"namespace": "guest", "name": "nothing"}}, 400,
+     "Binding references a package that does not exist."),
+    ("PUT", f"{NS}/packages/b2", {"binding": {"namespace": "guest", "name": "act"}}, 409,
+     "Cannot bind to a resource that is not a package."),
+    ("PUT", f"{NS}/packages/b2", {"binding": {"namespace": "guest", "name": "binding"}}, 400,
+     "Cannot bind to another package binding."),
+    ("PUT", f"{NS}/packages/pkg?overwrite=true", {"binding": {"namespace": "guest", "name": "x"}},
+     409, "Resource is a package and cannot be converted into a binding."),
+    # rules
+    ("PUT", f"{NS}/rules/r", {"trigger": "/_/nothing", "action": "/_/act"}, 400,
+     "trigger /guest/nothing does not exist"),
+    ("PUT", f"{NS}/rules/r", {"trigger": "/_/tr", "action": "/_/pkg/nothing"}, 400,
+     "action /guest/pkg/nothing does not exist"),
+    ("PUT", f"{NS}/rules/r", {"trigger": "/_/tr"}, 400,
+     "rule requires a valid trigger and a valid action"),
+    ("POST", f"{NS}/rules/nothing", {"status": "active"}, 404,
+     "The requested resource does not exist."),
 ]  # fmt: skip
 
 
@@ -143,6 +161,7 @@ async def _setup(api: Api) -> None:
         (f"{NS}/packages/pkg", {}),
         (f"{NS}/packages/binding", {"binding": {"namespace": "guest", "name": "pkg"}}),
         (f"{NS}/actions/act", action_body()),
+        (f"{NS}/triggers/tr", {}),
     ):
         assert (await api.guest.call("PUT", path, body)).status == 200
 
@@ -205,3 +224,17 @@ def test_openwhisk_message_overriding_a_final_parameter() -> None:
     )
     # a parameter without a value (null) is not defined: it may be given (OpenWhisk's rule)
     assert merged_payload(_final_action(), {"unset": 3, "other": 4})["unset"] == 3
+
+
+async def test_binding_carries_openwhisks_binding_annotation(api: Api) -> None:
+    await _setup(api)
+    bound = {"namespace": "guest", "name": "pkg"}
+    body = {"binding": bound, "annotations": [{"key": "binding", "value": "forged"}]}
+    resp = await api.guest.call("PUT", f"{NS}/packages/b3", body)
+    assert resp.status == 200
+    assert (await resp.json())["annotations"] == [{"key": "binding", "value": bound}]
+    listed = await (await api.guest.call("GET", f"{NS}/packages")).json()
+    (b3,) = [p for p in listed if p["name"] == "b3"]
+    assert b3["annotations"] == [{"key": "binding", "value": bound}]
+    plain = await (await api.guest.call("GET", f"{NS}/packages/pkg")).json()
+    assert plain["annotations"] == []

@@ -35,10 +35,19 @@ PARAMETERS_NOT_ALLOWED = (
 )
 DOCS_NOT_ALLOWED_WITH_COUNT = "The parameter 'docs' is not permitted with 'count'."
 NOT_ALLOWED_ON_BINDING = "Operation not permitted on package binding."
+BINDING_DOES_NOT_EXIST = "Binding references a package that does not exist."
+PACKAGE_CANNOT_BECOME_BINDING = "Resource is a package and cannot be converted into a binding."
+BINDING_CANNOT_REFERENCE_BINDING = "Cannot bind to another package binding."
+REQUESTED_BINDING_IS_NOT_VALID = "Cannot bind to a resource that is not a package."
 LOG_FAILURE = "There was an issue while collecting your logs. Data might be missing."
 LOG_WARNING_DEVELOPER_ERROR = (
     "The action did not initialize or run as expected. Log data might be missing."
 )
+
+
+def entity_does_not_exist(kind: str, qualified_name: str) -> str:
+    """Rules: ``trigger /ns/t does not exist`` / ``action /ns/pkg/a does not exist``."""
+    return f"{kind} {qualified_name} does not exist"
 
 
 def package_name_is_reserved(name: str) -> str:
