@@ -32,6 +32,20 @@ async def test_blocking_invoke_returns_the_activation(caller: Caller) -> None:
     assert (status, result) == (200, {"hi": 2})
 
 
+async def test_fetched_record_and_result_carry_the_response_size(caller: Caller) -> None:
+    await caller.action("echo", ECHO)
+    status, answer = await caller.call("POST", "actions/echo", {"hi": 1}, blocking="true")
+    assert status == 200
+    assert answer["response"]["size"] == len('{"hi": 1}')
+    record = await caller.wait_record(answer["activationId"])
+    assert record["response"] == answer["response"]
+    path = f"activations/{answer['activationId']}/result"
+    assert (await caller.call("GET", path))[1] == answer["response"]
+    _, listed = await caller.call("GET", "activations", name="echo", docs="true")
+    (found,) = [a for a in listed if a["activationId"] == answer["activationId"]]
+    assert found["response"] == answer["response"]
+
+
 async def test_non_blocking_invoke_is_accepted_then_completes(caller: Caller) -> None:
     await caller.action("echo", ECHO)
     status, reply = await caller.call("POST", "actions/echo", {"n": 3})
