@@ -238,3 +238,12 @@ async def test_binding_carries_openwhisks_binding_annotation(api: Api) -> None:
     assert b3["annotations"] == [{"key": "binding", "value": bound}]
     plain = await (await api.guest.call("GET", f"{NS}/packages/pkg")).json()
     assert plain["annotations"] == []
+
+
+async def test_web_url_naming_a_package_is_not_found(api: Api) -> None:
+    # the 409 of the entity API does not leak into web actions: a package is no action
+    await _setup(api)
+    for url in ("/api/v1/web/guest/default/pkg.json", "/api/v1/web/guest/act/x.json"):
+        resp = await api.client.get(url)
+        assert resp.status == 404, url
+        assert (await resp.json())["error"] == "The requested resource does not exist."
