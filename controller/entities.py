@@ -79,10 +79,14 @@ async def find(
 
 
 async def load(store: EntityStore, collection: Collection, fqn: FullyQualifiedName) -> Loaded[Any]:
-    found = await find(store, collection, fqn)
-    if found is None:
+    """The entity, else NotFound; a name that exists in another collection is OpenWhisk's 409
+    ``Resource by this name exists but is not in this collection.``"""
+    stored = await store.get(key_of(fqn))
+    if stored is None:
         raise NotFound()
-    return found
+    if stored.collection != collection:
+        raise WrongCollection()
+    return Loaded(decode(stored), stored.revision)
 
 
 async def existing_for_put(

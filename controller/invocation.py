@@ -92,7 +92,7 @@ def merged_payload(resolved: ResolvedAction, payload: dict[str, Any] | None) -> 
     refuse payload keys that override defined parameters."""
     params = resolved.parameters
     if payload and resolved.action.annotations.is_truthy("final"):
-        defined = set(params.keys())
+        defined = {k for k, v in params.as_dict().items() if v is not None}  # OpenWhisk's
         if defined & set(payload):
             raise InvalidArgument(
                 "Request defines parameters that are not allowed (e.g., reserved properties)."

@@ -13,8 +13,8 @@ from controller.api.http import (
     read_json_sized,
     tid,
 )
-from controller.api.query import parse_bool, parse_int, parse_page
-from controller.entities import existing_for_put, find, key_of, load, save
+from controller.api.query import parse_bool, parse_page, parse_timeout
+from controller.entities import existing_for_put, key_of, load, save
 from controller.invocation import check_payload
 from controller.requests import InvocationRequest, InvokeOutcome
 from controller.resolve import resolve_action, resolve_package
@@ -27,6 +27,7 @@ from whisk.errors import (
     InvalidArgument,
     NotFound,
     Unavailable,
+    WrongCollection,
 )
 from whisk.store.ports import Collection, Delete, EntityStore, Identity
 
@@ -95,9 +96,7 @@ async def put_action(request: web.Request) -> web.Response:
     body = await read_json(request)
     if fqn.package is not None:
         package_fqn = FullyQualifiedName(fqn.namespace, fqn.package)
-        package = await find(ctl.store, Collection.PACKAGES, package_fqn)
-        if package is None:
-            raise NotFound()
+        package = await load(ctl.store, Collection.PACKAGES, package_fqn)
         if package.entity.is_binding:
             raise InvalidArgument("Operation not permitted on package binding.")
     previous = await existing_for_put(ctl.store, Collection.ACTIONS, fqn, overwrite)
@@ -122,10 +121,7 @@ async def invoke_action(request: web.Request) -> web.StreamResponse:
     query = request.query
     blocking = parse_bool(query, "blocking")
     result_only = parse_bool(query, "result")
-    max_wait = ctl.settings.max_blocking_wait_ms
-    timeout = parse_int(query, "timeout", COLLECTION)
-    if timeout is not None and not 0 < timeout <= max_wait:
-        raise InvalidArgument(f"Timeout must be number of milliseconds up to {max_wait}.")
+    timeout = parse_timeout(query, ctl.settings.max_blocking_wait_ms)
     limits = ctl.limits_for(who)
     body, size = await read_json_sized(request)
     payload = check_payload(body, limits.max_payload_bytes, size)
@@ -151,12 +147,19 @@ async def invoke_action(request: web.Request) -> web.StreamResponse:
 
 
 def render_outcome(outcome: InvokeOutcome, result_only: bool) -> web.Response:
-    """200 success; 502 application or developer error; 500 whisk error; 202 not finished."""
+    """200 success; 502 application or developer error; 500 whisk error; 202 not finished.
+
+    As OpenWhisk, a result that is a JSON array is the whole body (with or without
+    ``result=true``); otherwise the body is the activation, or its result with ``result=true``.
+    """
     headers = {"x-openwhisk-activation-id": outcome.activation_id}
     activation = outcome.activation
     if activation is None or activation.response is None:
         return json_response({"activationId": outcome.activation_id}, 202, headers)
     status = STATUS_BY_CODE[activation.response.status_code]
+    result = activation.response.result
+    if isinstance(result, list):
+        return json_response(result, status, headers)
     body = activation.to_extended_json()
     return json_response(body["response"]["result"] if result_only else body, status, headers)
 
@@ -173,7 +176,7 @@ async def check_sequence(store: EntityStore, who: Identity, sequence: Action) ->
                 raise InvalidArgument("Sequence may not refer to itself.")
             try:
                 action = (await resolve_action(store, who, component)).action
-            except (NotFound, Forbidden):
+            except (NotFound, Forbidden, WrongCollection):
                 raise InvalidArgument("Sequence component does not exist.") from None
             if isinstance(action.exec, SequenceExec):
                 total += await atomic_count(action.exec.components, seen | {str(action.fqn)})

@@ -27,7 +27,7 @@ STATUS_BY_ERROR: tuple[tuple[type[errors.WhiskError], int], ...] = (
 
 DEFAULT_MESSAGES = {
     400: "The request content was malformed.",
-    401: "The supplied authentication is invalid.",
+    401: errors.Unauthenticated.default_message,
     403: "The supplied authentication is not authorized to access this resource.",
     404: "The requested resource does not exist.",
     405: "The requested method is not allowed for this resource.",

@@ -166,26 +166,43 @@ def openapi_document(version: str) -> dict[str, Any]:
         "summary": "Call a web action (annotated web-export); no key needed",
         "parameters": [
             _NS,
-            {"name": "package", "in": "path", "required": True, "schema": {"type": "string"},
-             "description": "A package, or 'default' for none."},
-            {"name": "action", "in": "path", "required": True, "schema": {"type": "string"},
-             "description": "The action, optionally with .json/.html/.http/.text/.svg."},
+            {
+                "name": "package",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "A package, or 'default' for none.",
+            },
+            {
+                "name": "action",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "The action, optionally with .json/.html/.http/.text/.svg.",
+            },
         ],
-        "responses": {"200": {"description": "The action's response"},
-                      "202": {"description": "Response not yet ready."},
-                      "400": {"$ref": "#/components/responses/Error"},
-                      "401": {"$ref": "#/components/responses/Error"},
-                      "404": {"$ref": "#/components/responses/Error"}},
+        "responses": {
+            "200": {"description": "The action's response"},
+            "202": {"description": "Response not yet ready."},
+            "400": {"$ref": "#/components/responses/Error"},
+            "401": {"$ref": "#/components/responses/Error"},
+            "404": {"$ref": "#/components/responses/Error"},
+        },
     }
     paths["/web/{ns}/{package}/{action}"] = {
         m: web_op for m in ("get", "post", "put", "patch", "delete", "head", "options")
     }
-    paths["/feeds/{package}/{feed}"] = {"post": _op(
-        "Feed lifecycle (CREATE, READ, UPDATE, DELETE, PAUSE, UNPAUSE) of a built-in provider "
-        "(alarms, messaging); Basic auth with the trigger owner's key",
-        [{"name": "package", "in": "path", "required": True, "schema": {"type": "string"}},
-         {"name": "feed", "in": "path", "required": True, "schema": {"type": "string"}}],
-        body=True)}
+    paths["/feeds/{package}/{feed}"] = {
+        "post": _op(
+            "Feed lifecycle (CREATE, READ, UPDATE, DELETE, PAUSE, UNPAUSE) of a built-in provider "
+            "(alarms, messaging); Basic auth with the trigger owner's key",
+            [
+                {"name": "package", "in": "path", "required": True, "schema": {"type": "string"}},
+                {"name": "feed", "in": "path", "required": True, "schema": {"type": "string"}},
+            ],
+            body=True,
+        )
+    }
     return {
         "openapi": "3.0.3",
         "info": {"title": "Whisk API (OpenWhisk API v1 compatible)", "version": version},

@@ -32,6 +32,7 @@ from whisk.errors import (
     Unauthenticated,
     Unavailable,
     WhiskError,
+    WrongCollection,
 )
 from whisk.store.ports import Identity
 
@@ -131,7 +132,7 @@ async def _load(ctl: Controller, path: WebPath) -> tuple[Identity, ResolvedActio
         raise NotFound() from None
     try:
         resolved = await resolve_action(ctl.store, owner, fqn)
-    except Forbidden:  # e.g. a binding to a package no longer shared: as if missing
+    except (Forbidden, WrongCollection):  # e.g. an unshared binding, a package: as if missing
         raise NotFound() from None
     if not resolved.action.annotations.is_truthy("web-export"):
         raise NotFound()

@@ -241,3 +241,20 @@ async def test_activation_store_batch_never_puts_pending_over_final(store: Store
     assert one is not None and one.status_code == 0  # a late pending row did not replace it
     assert two is not None and two.status_code == 0
     assert three is not None and three.status_code is None
+
+
+async def test_activation_store_lists_and_counts_pending_only_when_asked(store: Store) -> None:
+    for n in (1, 3):
+        await store.put_activation(record(n))
+    await store.put_activation(record(2, pending=True))
+    trigger = dataclasses.replace(record(4, name="t"), end=0)  # finished, with OpenWhisk's end 0
+    await store.put_activation(trigger)
+
+    finished = ActivationQuery(namespace=NS)
+    assert ids(await store.list_activations(finished)) == [4, 3, 1]
+    assert await store.count_activations(finished) == 3
+    everything = ActivationQuery(namespace=NS, include_pending=True)
+    assert ids(await store.list_activations(everything)) == [4, 3, 2, 1]
+    assert await store.count_activations(everything) == 4
+    named = ActivationQuery(namespace=NS, name="hello", skip=1)
+    assert ids(await store.list_activations(named)) == [1]

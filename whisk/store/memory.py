@@ -160,6 +160,7 @@ class MemoryStore:
             and (q.name is None or (r.name == q.name and r.package == (q.package or None)))
             and (q.since is None or r.start >= q.since)
             and (q.upto is None or r.start <= q.upto)
+            and (q.include_pending or r.status_code is not None)
         ]
 
     # -- identities -----------------------------------------------------------------------

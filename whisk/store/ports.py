@@ -100,6 +100,9 @@ class ActivationQuery:
     upto: int | None = None  # inclusive, epoch ms on start
     skip: int = 0
     limit: int = 30
+    # pending records (no result yet, ``status_code`` None) are left out unless asked for, as
+    # OpenWhisk has no record until the activation ends; finished trigger records (end 0) stay
+    include_pending: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +251,7 @@ class FeedRegistration:
     fires: int = 0
     reason: str = ""
     created_ms: int = 0
+    changed_ms: int = 0  # when ``status`` last changed (0: never, since ``created_ms``)
     lease_owner: str | None = None
     lease_expiry_ms: int = 0
 
@@ -283,10 +287,12 @@ class FeedStore(Protocol):
         owner: str,
         lease_expiry_ms: int,
         now_ms: int,
+        reason: str = "",
     ) -> bool:
         """Atomically move a due registration to its next fire time (and status), counting one
         fire, if it still is as read (same id, still due at ``registration.next_fire_ms``, lease
-        expired at ``now_ms``). True for exactly one of several concurrent claimers."""
+        expired at ``now_ms``). True for exactly one of several concurrent claimers. A claim that
+        leaves the registration inactive records ``reason`` and ``now_ms`` as its change."""
         ...
 
     async def release_feed(self, registration_id: str, owner: str) -> None:
@@ -294,5 +300,11 @@ class FeedStore(Protocol):
         ...
 
     async def set_feed_status(
-        self, registration_id: str, status: FeedStatus, reason: str = ""
-    ) -> None: ...
+        self,
+        registration_id: str,
+        status: FeedStatus,
+        reason: str = "",
+        changed_ms: int | None = None,
+    ) -> None:
+        """Set status and reason; ``changed_ms`` (default: now) becomes the change time."""
+        ...

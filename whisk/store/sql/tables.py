@@ -112,6 +112,7 @@ feed_registrations = Table(
     Column("fires", Integer, nullable=False),
     Column("reason", String(1024), nullable=False, server_default=""),
     Column("created_ms", BigInteger, nullable=False),
+    Column("changed_ms", BigInteger, nullable=False, server_default="0"),
     Column("lease_owner", String(64), nullable=True),
     Column("lease_expiry_ms", BigInteger, nullable=False),
     UniqueConstraint("namespace", "trigger"),
