@@ -66,7 +66,7 @@ class TriggerFirer:
             activation_id=ActivationId.new(),
             start=now,
             end=0,  # OpenWhisk leaves end and duration out of trigger records
-            response=success(args),
+            response=success(payload or {}),  # the fire's payload, as OpenWhisk records it
             annotations=[annotation("path", f"{trigger.fqn.namespace}/{trigger.fqn.name}")],
         )
         await self._store.put_activation(record_of(record, None))
@@ -120,8 +120,7 @@ class TriggerFirer:
                     wait_ms=None,
                     tid=tid,
                     api_key=api_key,
-                    cause=str(record.activation_id),
-                )
+                )  # no cause: OpenWhisk sets it only on composition components
             )
             return rule_log_line(firing, activation_id=outcome.activation_id)
         except WhiskError as exc:
