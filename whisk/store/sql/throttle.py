@@ -192,4 +192,3 @@ class SqlThrottleCounter:
 
         counts: SharedCounts = await self._store.transaction(work)
         return counts
-
