@@ -275,7 +275,11 @@ class WriteBehindStore:
         merged = dict(batch)
         for aid, record in self._queued.items():
             before = merged.pop(aid, None)
-            if before is not None and record.status_code is None and before.status_code is not None:
+            if (
+                before is not None
+                and record.status_code is None
+                and before.status_code is not None
+            ):
                 record = before
             merged[aid] = record
         self._queued = merged

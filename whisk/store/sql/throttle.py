@@ -192,3 +192,4 @@ class SqlThrottleCounter:
 
         counts: SharedCounts = await self._store.transaction(work)
         return counts
+
