@@ -130,9 +130,8 @@ async def _forward(request: web.Request, web_path: str, secret: str | None) -> w
     headers["X-Forwarded-Url"] = f"{origin_of(request)}{request.raw_path}"
     if secret is not None:
         headers["X-Require-Whisk-Auth"] = secret
-    url = URL(web_path)
-    if request.query_string:
-        url = url.with_query(request.query_string)
+    query = request.rel_url.raw_query_string
+    url = URL(web_path + (f"?{query}" if query else ""), encoded=True)
     inner = request.clone(rel_url=url, headers=headers)
     match = await request.app.router.resolve(inner)
     if match.http_exception is not None:

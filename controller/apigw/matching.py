@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from controller.apigw.swagger import normal_base_path, target_urls, web_path_of
 from whisk.store.ports import StoredApi
@@ -30,7 +31,7 @@ class Route:
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    web_path: str  # "/api/v1/web/guest/default/hello.json[/club/books/1]"
+    web_path: str  # "/api/v1/web/guest/default/hello.json[/club/books/1]", quoted
     secure_key: str | None  # X-Require-Whisk-Auth to send (the action's secret)
 
 
@@ -52,8 +53,11 @@ def _match_relpath(template: str, actual: list[str]) -> dict[str, str] | None:
 
 
 def find_route(apis: list[StoredApi], path: str) -> Route | None:
-    """The API and relative path that ``path`` (after ``/api/{namespace}``) names, or None."""
+    """The API and relative path that ``path`` (after ``/api/{namespace}``) names, or None.
+    A path with ``.`` or ``..`` segments names none (it could not be forwarded as it is)."""
     wanted = _segments(path)
+    if any(s in (".", "..") for s in wanted):
+        return None
     by_base = sorted(apis, key=lambda a: -len(_segments(normal_base_path(a.base_path))))
     for api in by_base:
         base = _segments(normal_base_path(api.base_path))
@@ -86,9 +90,10 @@ def target_of(route: Route, method: str, request_path: str) -> Target | None:
     if parsed is None:
         return None
     namespace, package, action, extension = parsed
-    web_path = f"/api/v1/web/{namespace}/{package or 'default'}/{action}.{extension}"
+    parts = [namespace, package or "default", f"{action}.{extension}"]
     if isinstance(url, str) and url.endswith("$(request.path)"):
-        web_path += "/" + request_path.lstrip("/")
+        parts += _segments(request_path)
+    web_path = "/api/v1/web/" + "/".join(quote(p, safe="@") for p in parts)
     return Target(web_path, _secure_key(cases.get(op_id)))
 
 
