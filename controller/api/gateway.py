@@ -101,8 +101,6 @@ def _gateway_error(status: int, message: str) -> web.Response:
 async def gateway(request: web.Request) -> web.StreamResponse:
     namespace = request.match_info["namespace"]
     path = "/" + request.match_info.get("path", "")
-    if namespace == "v1":  # the REST API's own prefix: not a gateway namespace
-        raise web.HTTPNotFound()
     apis = await route_store(controller(request).store).list_apis(namespace)
     route = find_route(apis, path)
     if route is None:
@@ -158,4 +156,6 @@ def _shape_cors(response: web.StreamResponse, request: web.Request, cors: bool |
 
 def add_routes(app: web.Application) -> None:
     app.router.add_route("*", MGMT_PREFIX + "/{action}", apimgmt)
-    app.router.add_route("*", "/api/{namespace}/{path:.*}", gateway)
+    # ``v1`` is the REST API's own prefix, never a gateway namespace: its paths keep their
+    # answers (405 for a method a resource does not have, 404 for no resource)
+    app.router.add_route("*", "/api/{namespace:(?!v1(?:/|$))[^/]+}/{path:.*}", gateway)

@@ -435,3 +435,10 @@ async def test_apimgmt_actions_are_in_the_catalog_as_unshared_web_actions(gw: Ap
         assert found is not None
         notes = found.entity.annotations
         assert notes.is_truthy("web-export") and notes.is_truthy("final")
+
+
+async def test_the_rest_api_prefix_is_no_gateway_namespace(gw: Api) -> None:
+    resp = await gw.guest.call("PATCH", f"{NS}/actions/x")
+    assert resp.status == 405  # as without the gateway: the resource has no PATCH
+    resp = await gw.guest.call("GET", "/api/v1/bogus")
+    assert (await resp.json())["error"] == "The requested resource does not exist."
