@@ -11,6 +11,7 @@ import click
 from cli.action import action
 from cli.activation import activation
 from cli.admin import admin
+from cli.api import api
 from cli.command import GLOBAL_FLAGS_NOTE, connection_options
 from cli.deploy import deploy, undeploy
 from cli.local import run
@@ -36,6 +37,7 @@ main.add_command(admin)
 main.add_command(standalone)
 for command in (action, activation, package, rule, trigger, property_group, namespace, list_all):
     main.add_command(command)
+main.add_command(api)
 main.add_command(deploy)
 main.add_command(undeploy)
 

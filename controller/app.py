@@ -6,6 +6,7 @@ from aiohttp import web
 
 from controller.api import actions, activations, info, namespaces, packages, rules, triggers
 from controller.api import feeds as feed_api  # catalog feed actions, the feed service
+from controller.api import gateway as api_gateway  # apimgmt web actions, the API gateway
 from controller.api import metrics as metrics_api
 from controller.api import web as web_actions
 from controller.api.auth import Authenticator
@@ -35,4 +36,5 @@ def build_app(ctl: Controller, metrics: Metrics | None = None) -> web.Applicatio
         module.add_routes(app)
     feed_api.add_routes(app)
     metrics_api.add_routes(app)
+    api_gateway.add_routes(app)
     return app

@@ -14,6 +14,7 @@ from controller.api.http import (
     tid,
 )
 from controller.api.query import parse_bool, parse_page, parse_timeout
+from controller.apigw.cleanup import forget_action
 from controller.entities import existing_for_put, key_of, load, save
 from controller.invocation import check_payload
 from controller.requests import InvocationRequest, InvokeOutcome
@@ -112,6 +113,7 @@ async def delete_action(request: web.Request) -> web.Response:
     fqn = _fqn(request, require_own(who, request.match_info["ns"]))
     loaded = await load(ctl.store, Collection.ACTIONS, fqn)
     await ctl.store.delete(Delete(key_of(fqn), loaded.revision))
+    await forget_action(ctl.store, fqn.namespace, fqn.package, fqn.name)  # its API routes
     return json_response(loaded.entity.to_json())
 
 

@@ -25,6 +25,7 @@ from typing import Any, cast
 from whisk.errors import AlreadyExists, ConcurrentModification, NotFound, WrongCollection
 from whisk.store.clock import WriteStamps
 from whisk.store.memory_feeds import MemoryFeedStore
+from whisk.store.memory_routes import MemoryRouteStore
 from whisk.store.ports import (
     ActivationQuery,
     ActivationRecord,
@@ -49,6 +50,7 @@ class MemoryStore:
         self._activations: dict[str, ActivationRecord] = {}
         self._identities: dict[str, Identity] = {}
         self.feeds = MemoryFeedStore()  # feed registrations (whisk.store.feed_store)
+        self.routes = MemoryRouteStore()  # the API gateway's APIs (whisk.store.route_store)
 
     # -- entities -------------------------------------------------------------------------
 

@@ -308,3 +308,42 @@ class FeedStore(Protocol):
     ) -> None:
         """Set status and reason; ``changed_ms`` (default: now) becomes the change time."""
         ...
+
+
+# -- API gateway: the APIs that createApi stores and the gateway serves -----------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredApi:
+    """One API of a namespace (at most one per base path): its name (the document's
+    ``info.title``) and its OpenAPI 2.0 document. ``actions`` names every action its
+    operations call, ``/namespace/action`` or ``/namespace/package/action``, so that deleting
+    an action can find the APIs that route to it."""
+
+    namespace: str  # the API's owner
+    base_path: str  # "/hello"
+    name: str
+    swagger: dict[str, Any]
+    actions: tuple[str, ...] = ()
+    updated_ms: int = 0
+
+
+class RouteStore(Protocol):
+    async def put_api(self, api: StoredApi) -> None:
+        """Insert, or replace the API of the same namespace and base path."""
+        ...
+
+    async def get_api(self, namespace: str, base_path: str) -> StoredApi | None: ...
+
+    async def list_apis(self, namespace: str) -> list[StoredApi]:
+        """The namespace's APIs, by base path."""
+        ...
+
+    async def delete_api(self, namespace: str, base_path: str) -> bool:
+        """True when there was an API to delete."""
+        ...
+
+    async def apis_calling(self, action: str) -> list[StoredApi]:
+        """The APIs of any namespace with an operation calling ``action`` (as in ``actions``),
+        by namespace and base path."""
+        ...

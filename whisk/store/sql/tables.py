@@ -16,6 +16,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
     false,
 )
@@ -117,4 +118,18 @@ feed_registrations = Table(
     Column("lease_expiry_ms", BigInteger, nullable=False),
     UniqueConstraint("namespace", "trigger"),
     Index(None, "provider", "status", "next_fire_ms"),
+)
+
+
+# The API gateway's APIs (controller/apigw/): one row per API, its OpenAPI document and the
+# actions its operations call (one per line, between newlines; see whisk/store/sql/routes.py).
+api_routes = Table(
+    "api_routes",
+    metadata,
+    Column("namespace", String(256), primary_key=True),
+    Column("base_path", String(1024), primary_key=True),
+    Column("name", String(1024), nullable=False),
+    Column("swagger", json_type(), nullable=False),
+    Column("actions", Text, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
 )
