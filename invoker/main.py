@@ -29,7 +29,9 @@ from invoker.containers.docker_api import DEFAULT_SOCKET, DockerApi
 from invoker.containers.docker_config import DockerSettings
 from invoker.containers.ports import ContainerFactory
 from invoker.containers.process import ProcessFactory, ProcessSettings
+from invoker.health import start_health_server
 from invoker.invoker import Invoker, InvokerConfig
+from invoker.metrics import register_invoker_metrics
 from invoker.pool.config import PoolConfig, stem_cells_from_manifest
 from invoker.pool.pool import ContainerPool
 from invoker.service import InvokerService, InvokerServiceConfig
@@ -40,6 +42,7 @@ from whisk.entities.runtimes import RuntimeManifest
 from whisk.errors import WhiskError
 from whisk.logs import configure_logging
 from whisk.messages import InvokerInstanceId
+from whisk.metrics import Metrics
 from whisk.store import open_store
 from whisk.store.ports import Store
 
@@ -67,12 +70,16 @@ class InvokerSettings:
     pause_grace_s: float = 10.0  # Docker only; processes are never paused
     api_host: str | None = None  # __OW_API_HOST in every action container
     cluster: str = ""  # names this deployment: containers of other stacks are not our orphans
+    health_port: int | None = None  # GET /ping and /metrics (OpenWhisk's 8085); None: none
+    health_host: str = "0.0.0.0"
 
     def __post_init__(self) -> None:
         if self.instance < 0:
             raise SettingsError(f"the invoker id must be >= 0, got {self.instance}")
         if self.user_memory_mb <= 0:
             raise SettingsError("the invoker needs some user memory (MB > 0)")
+        if self.health_port is not None and not 0 < self.health_port < 65536:
+            raise SettingsError(f"the health port must be 1-65535, got {self.health_port}")
 
     @property
     def name(self) -> str:
@@ -91,6 +98,7 @@ def load_invoker_settings(environ: Mapping[str, str]) -> InvokerSettings:
     """``WHISK_INVOKER_*`` variables, plus the manifest and the smallest action memory the
     controller uses (``WHISK_RUNTIMES_MANIFEST``, ``WHISK_LIMIT_MEMORY_MIN_MB``)."""
     base = load_settings(environ)
+    health_port = env_int(environ, "WHISK_INVOKER_HEALTH_PORT", 0) or None
     factory = environ.get("WHISK_INVOKER_FACTORY") or FactoryChoice.AUTO.value
     if factory not in set(FactoryChoice):
         raise SettingsError(f"WHISK_INVOKER_FACTORY must be docker, process or auto: {factory!r}")
@@ -105,6 +113,8 @@ def load_invoker_settings(environ: Mapping[str, str]) -> InvokerSettings:
         runtime_dir=environ.get("WHISK_INVOKER_RUNTIME_DIR") or None,
         api_host=environ.get("WHISK_API_HOST") or None,
         cluster=environ.get("WHISK_INVOKER_CLUSTER") or environ.get("WHISK_KAFKA_TOPIC_PREFIX", ""),
+        health_port=health_port,
+        health_host=environ.get("WHISK_INVOKER_HEALTH_HOST") or "0.0.0.0",
     )
 
 
@@ -175,10 +185,12 @@ async def make_factory(
 
 
 async def build_invoker_service(
-    settings: InvokerSettings, bus: Bus, store: Store
+    settings: InvokerSettings, bus: Bus, store: Store, metrics: Metrics | None = None
 ) -> InvokerService:
     """The invoker, wired and not started: ``await service.start()``, later ``drain()``.
-    The service closes the container factory it made; the bus and the store stay the caller's."""
+    The service closes the container factory it made; the bus and the store stay the caller's.
+    ``metrics``: where its records' figures and its pool's state go (standalone passes the
+    controller's, so one ``/metrics`` shows both)."""
     manifest, raw = _manifest(settings.runtimes_manifest)
     factory = await make_factory(settings, sorted({k.image for k in manifest.kinds.values()}))
     cells = stem_cells_from_manifest(raw) if settings.stem_cells else ()
@@ -204,7 +216,12 @@ async def build_invoker_service(
         unique_name=settings.name,
         displayed_name=settings.name,
     )
-    return InvokerService(instance, bus, store, invoker, config, on_close=(factory.close,))
+    service = InvokerService(
+        instance, bus, store, invoker, config, on_close=(factory.close,), metrics=metrics
+    )
+    if metrics is not None:
+        register_invoker_metrics(metrics, service)
+    return service
 
 
 async def serve(settings: InvokerSettings, bus_url: str, db_url: str) -> None:
@@ -215,8 +232,13 @@ async def serve(settings: InvokerSettings, bus_url: str, db_url: str) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, signals.put_nowait, sig)
     service: InvokerService | None = None
+    health = None
+    metrics = Metrics()
     try:
-        service = await build_invoker_service(settings, bus, store)
+        service = await build_invoker_service(settings, bus, store, metrics)
+        if settings.health_port is not None:
+            health = await start_health_server(metrics, settings.health_host, settings.health_port)
+            log.info("invoker health port", port=settings.health_port)
         await service.start()
         received = await signals.get()
         log.info("draining on a signal", signal=signal.Signals(received).name)
@@ -232,6 +254,8 @@ async def serve(settings: InvokerSettings, bus_url: str, db_url: str) -> None:
     finally:
         if service is not None:
             await service.close()
+        if health is not None:
+            await health.cleanup()
         await bus.close()
         await store.close()
 
@@ -241,13 +265,23 @@ async def serve(settings: InvokerSettings, bus_url: str, db_url: str) -> None:
 @click.option("--user-memory", type=int, default=None, help="MB for action containers (2048).")
 @click.option("--bus", "bus_url", default=None, help="Bus URL, e.g. kafka://127.0.0.1:59092.")
 @click.option(
+    "--health-port",
+    type=int,
+    default=None,
+    help="Port of GET /ping and /metrics (WHISK_INVOKER_HEALTH_PORT; none by default).",
+)
+@click.option(
     "--factory",
     type=click.Choice([c.value for c in FactoryChoice]),
     default=None,
     help="Where actions run: docker, process (no isolation) or auto.",
 )
 def main(
-    instance: int | None, user_memory: int | None, bus_url: str | None, factory: str | None
+    instance: int | None,
+    user_memory: int | None,
+    bus_url: str | None,
+    health_port: int | None,
+    factory: str | None,
 ) -> None:
     """Run invoker N: take activations from Kafka topic invoker<N>, run them in containers,
     store their records (WHISK_DB_URL) and acknowledge them to the controllers."""
@@ -256,6 +290,7 @@ def main(
         settings = load_invoker_settings(os.environ).with_changes(
             instance=instance,
             user_memory_mb=user_memory,
+            health_port=health_port,
             factory=FactoryChoice(factory) if factory else None,
         )
     except SettingsError as exc:

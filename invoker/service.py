@@ -75,6 +75,7 @@ from whisk.messages import (
     InvokerInstanceId,
     PingMessage,
 )
+from whisk.metrics import Metrics
 from whisk.store.ports import Collection, Store
 from whisk.store.records import activation_record
 from whisk.usage import usage_of
@@ -130,9 +131,12 @@ class InvokerService:
         *,
         on_close: Sequence[Callable[[], Awaitable[None]]] = (),
         wall_ms: Callable[[], int] = _wall_ms,
+        metrics: Metrics | None = None,
     ) -> None:
         """``on_close``: run by ``close`` once the pool is drained (the container factory's
-        ``close``, for instance). The bus and the store belong to the caller."""
+        ``close``, for instance). The bus and the store belong to the caller. ``metrics``:
+        where each completed record's figures go (the one place per process that records
+        them)."""
         self.instance = instance
         self._bus = bus
         self._store = store
@@ -140,6 +144,7 @@ class InvokerService:
         self._config = config
         self._on_close = tuple(on_close)
         self._wall_ms = wall_ms
+        self._metrics = metrics
         capacity_mb = invoker.pool.state.capacity_mb
         if capacity_mb < config.min_action_memory_mb:
             raise InvalidArgument(
@@ -165,6 +170,11 @@ class InvokerService:
     @property
     def config(self) -> InvokerServiceConfig:
         return self._config
+
+    @property
+    def consumer(self) -> Consumer | None:
+        """The ``invoker{N}`` consumer once started (its ``lag`` feeds the metrics)."""
+        return self._consumer
 
     @property
     def topic(self) -> str:
@@ -337,6 +347,8 @@ class InvokerService:
         except Exception:
             stored = False
             log.exception("STORING THE ACTIVATION RECORD FAILED; the ack carries the record")
+        if self._metrics is not None:
+            self._metrics.record_activation(activation)
         ack = CombinedCompletionAndResult(
             transid=message.transid,
             response=activation.to_stored_doc(),

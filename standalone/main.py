@@ -27,6 +27,7 @@ from whisk.config import Settings, load_settings
 from whisk.entities.identity import AuthKey, hash_secret, verify_secret
 from whisk.errors import InvalidArgument
 from whisk.logs import configure_logging
+from whisk.metrics import Metrics
 from whisk.store import open_store
 from whisk.store.identities import create_identity
 from whisk.store.ports import Identity, Store
@@ -95,12 +96,18 @@ async def run_standalone(
     try:
         key = await ensure_guest_key(store, props_file)
         apihost = api_host(settings)
+        metrics = Metrics()  # one /metrics on the API port for the controller and the invoker
         service = await build_invoker_service(
-            invoker_settings.with_changes(api_host=invoker_settings.api_host or apihost), bus, store
+            invoker_settings.with_changes(api_host=invoker_settings.api_host or apihost),
+            bus,
+            store,
+            metrics,
         )
         await service.start()
         # one controller: throttle counts in process, not in SQLite
-        running = await start_controller(settings, store, bus, throttles=MemoryThrottleCounter())
+        running = await start_controller(
+            settings, store, bus, throttles=MemoryThrottleCounter(), metrics=metrics
+        )
         # the invoker's first health ping makes it schedulable (about a second)
         await running.assembled.balancer.wait_until(lambda lb: lb.healthy_count() > 0, 10)
         written = write_credentials(

@@ -8,8 +8,8 @@ from collections.abc import Awaitable, Callable
 import structlog
 from aiohttp import web
 
-from controller.api.errors import error_response, status_for
-from controller.api.http import TID_KEY, too_large
+from controller.api.errors import error_response, translate
+from controller.api.http import TID_KEY, metrics_of, route_of, too_large
 from whisk.errors import WhiskError
 
 log = structlog.get_logger(__name__)
@@ -54,7 +54,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except WhiskError as exc:
-        status = status_for(exc)
+        status = translate(exc, route_of(request), metrics_of(request))
         if status >= 500:
             log.warning("request failed", status=status, error=exc.message)
         return error_response(status, exc.message, tid)

@@ -13,8 +13,8 @@ import structlog
 from aiohttp import web
 from multidict import CIMultiDict
 
-from controller.api.errors import error_response, status_for
-from controller.api.http import AUTH_KEY, controller, tid, too_large
+from controller.api.errors import error_response, translate
+from controller.api.http import AUTH_KEY, controller, metrics_of, route_of, tid, too_large
 from controller.context import Controller
 from controller.requests import InvocationRequest
 from controller.resolve import ResolvedAction, resolve_action
@@ -50,7 +50,7 @@ class _Reply:
         )
 
     def error(self, request: web.Request, exc: WhiskError) -> web.Response:
-        status = status_for(exc)
+        status = translate(exc, route_of(request), metrics_of(request))
         if status >= 500:
             log.warning("web action failed", status=status, error=exc.message)
         return error_response(status, exc.message, tid(request), self.headers)

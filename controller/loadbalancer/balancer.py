@@ -238,6 +238,10 @@ class LoadBalancer:
     def invoker_states(self) -> tuple[InvokerHealth, ...]:
         return tuple(self._health)
 
+    def consumers(self) -> tuple[Consumer, ...]:
+        """The health and completion consumers (their ``lag`` feeds the metrics)."""
+        return tuple(self._consumers)
+
     def invoker_slots(self) -> tuple[InvokerSlots, ...]:
         return tuple(self._slots)
 

@@ -105,7 +105,7 @@ class Stack:
         blocking: bool = True,
         content: dict[str, Any] | None = None,
         activation_id: str | None = None,
-        extra: dict[str, Any] | None = None,
+        fields: dict[str, Any] | None = None,
     ) -> ActivationMessage:
         """Write the pending record, then publish the message, as the controller does."""
         accepted = now_ms()
@@ -135,7 +135,8 @@ class Stack:
             root_controller_index=ControllerInstanceId("0"),
             blocking=blocking,
             content=content if content is not None else {},
-            extra={"wait_start_ms": accepted, **(extra or {})},
+            wait_start_ms=accepted,
+            **(fields or {}),
         )
         await self.send(message.to_bytes())
         return message
@@ -214,7 +215,7 @@ async def test_invoker_service_acks_a_blocking_activation_with_its_stored_record
     message = await stack.publish(
         stored,
         content={"name": "whisk"},
-        extra={"annotations": [binding], "api_key": "uuid:key"},
+        fields={"annotations": (binding,), "api_key": "uuid:key"},
     )
 
     ack = await next_ack(acks)
