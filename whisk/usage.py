@@ -22,13 +22,30 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:  # the store port imports this module
-    from whisk.store.ports import ActivationRecord
+from typing import Any, Protocol
 
 HOUR_MS = 3_600_000
 MB_PER_GB = 1024
+
+
+class CompletedRecord(Protocol):
+    """What metering reads of an activation record (``whisk.store.ports.ActivationRecord``,
+    which imports this module: hence a protocol, not an import)."""
+
+    @property
+    def namespace(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def package(self) -> str | None: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def status_code(self) -> int | None: ...
+    @property
+    def doc(self) -> dict[str, Any]: ...
 
 
 def hour_of(epoch_ms: int) -> int:
@@ -101,7 +118,7 @@ def billed_ms(duration_ms: float) -> int:
     return max(1, math.ceil(duration_ms))
 
 
-def usage_of(record: ActivationRecord) -> UsageDelta | None:
+def usage_of(record: CompletedRecord) -> UsageDelta | None:
     """What a completed primitive activation adds to usage; None for a pending record."""
     if record.status_code is None:
         return None
