@@ -274,12 +274,12 @@ async def test_invoker_service_meters_each_completed_activation_once(
 ) -> None:
     stored = await stack.action("greet", GREET, memory=128)
     service = await stack.service()
-    docs = []
+    docs, messages = [], []
     for _ in range(2):  # cold, then warm
-        message = await stack.publish(stored, content={"name": "m"})
+        messages.append(await stack.publish(stored, content={"name": "m"}))
         await next_ack(acks)
-        docs.append(await record_of(stack.store, message.activation_id))
-    await stack.send(message.to_bytes())  # a redelivery is not metered again
+        docs.append(await record_of(stack.store, messages[-1].activation_id))
+    await stack.send(messages[-1].to_bytes())  # a redelivery is not metered again
     await eventually(lambda: service.feed is not None and service.feed.polled == 3)
     missing = await stack.publish(None, name="nothing")
     await next_ack(acks)
