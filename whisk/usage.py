@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any, Protocol
+
+import msgspec
 
 HOUR_MS = 3_600_000
 MB_PER_GB = 1024
@@ -53,16 +54,15 @@ def hour_of(epoch_ms: int) -> int:
     return epoch_ms - epoch_ms % HOUR_MS
 
 
-@dataclass(frozen=True, slots=True)
-class UsageKey:
+class UsageKey(msgspec.Struct, frozen=True):
     namespace: str
     action: str  # ``name`` or ``package/name`` as invoked
     hour_ms: int  # start of the hour bucket, epoch ms
 
 
-@dataclass(frozen=True, slots=True)
-class UsageDelta:
-    """Usage of one action in one hour: one activation's, or the sum of several."""
+class UsageDelta(msgspec.Struct, frozen=True):
+    """Usage of one action in one hour: one activation's, or the sum of several (a frozen
+    msgspec struct: built once per activation, it must cost next to nothing)."""
 
     namespace: str
     action: str
@@ -88,7 +88,11 @@ class UsageDelta:
         return gb_seconds(self.mb_ms)
 
     def plus(self, other: UsageDelta) -> UsageDelta:
-        if other.key != self.key:
+        if (other.namespace, other.action, other.hour_ms) != (
+            self.namespace,
+            self.action,
+            self.hour_ms,
+        ):
             raise ValueError("only usage of the same action and hour adds up")
         return UsageDelta(
             self.namespace,
@@ -106,13 +110,6 @@ def gb_seconds(mb_ms: int) -> float:
     return mb_ms / MB_PER_GB / 1000
 
 
-def _annotation(doc: dict[str, Any], key: str) -> Any:
-    for note in doc.get("annotations") or ():
-        if isinstance(note, dict) and note.get("key") == key:
-            return note.get("value")
-    return None
-
-
 def billed_ms(duration_ms: float) -> int:
     """Rounded up to whole milliseconds, at least one."""
     return max(1, math.ceil(duration_ms))
@@ -123,7 +120,13 @@ def usage_of(record: CompletedRecord) -> UsageDelta | None:
     if record.status_code is None:
         return None
     doc = record.doc
-    limits = _annotation(doc, "limits")
+    limits = cold = None
+    for note in doc.get("annotations") or ():  # one pass: this runs once per activation
+        key = note.get("key") if isinstance(note, dict) else None
+        if key == "limits":
+            limits = note.get("value")
+        elif key == "initTime":
+            cold = note.get("value")
     memory = limits.get("memory") if isinstance(limits, dict) else None
     memory_mb = memory if isinstance(memory, int) and memory > 0 else 0  # 0: never ran
     duration = doc.get("duration")
@@ -137,7 +140,7 @@ def usage_of(record: CompletedRecord) -> UsageDelta | None:
         activations=1,
         billed_ms=billed,
         mb_ms=billed * memory_mb,
-        cold_starts=1 if _annotation(doc, "initTime") is not None else 0,
+        cold_starts=0 if cold is None else 1,
         errors=1 if record.status_code != 0 else 0,
     )
 
@@ -147,8 +150,9 @@ def aggregate(
 ) -> dict[UsageKey, UsageDelta]:
     """Add ``deltas`` into ``into`` (in place) by (namespace, action, hour); returns it."""
     for delta in deltas:
-        before = into.get(delta.key)
-        into[delta.key] = delta if before is None else before.plus(delta)
+        key = delta.key
+        before = into.get(key)
+        into[key] = delta if before is None else before.plus(delta)
     return into
 
 
