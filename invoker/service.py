@@ -12,7 +12,8 @@ For each record the feed (``invoker.feed``) takes within the pool's room:
    publish ``CombinedCompletionAndResult`` on ``completed{root controller}``: the full record
    when blocking, only the id (``shrunk``) otherwise. The ack follows the write so a caller who
    reads the record after the ack finds it. A failed write is logged as an error and the ack
-   still goes, with the full record in it.
+   still goes, with the full record in it. The record's usage (``whisk.usage``: billed ms,
+   GB-seconds, cold start, error) goes with the write, summed and flushed with the records.
 
 **Accepted** (when the feed commits the offset): the activation's task is running and either
 the pool has registered the run (``on_accepted`` of ``ContainerPool.run``: it is queued or
@@ -77,6 +78,7 @@ from whisk.messages import (
 from whisk.metrics import Metrics
 from whisk.store.ports import Collection, Store
 from whisk.store.records import activation_record
+from whisk.usage import usage_of
 
 log = structlog.get_logger(__name__)
 
@@ -338,8 +340,10 @@ class InvokerService:
 
     async def _complete(self, message: ActivationMessage, activation: Activation) -> None:
         stored = True
+        record = activation_record(activation, package_of(message))
         try:
-            await self._store.put_activation(activation_record(activation, package_of(message)))
+            # the one place a primitive activation completes, once per id: it is metered here
+            await self._store.put_activation(record, usage_of(record))
         except Exception:
             stored = False
             log.exception("STORING THE ACTIVATION RECORD FAILED; the ack carries the record")

@@ -92,3 +92,17 @@ def parse_page(
     elif limit == 0:
         limit = max_limit
     return Page(skip or 0, limit, parse_bool(query, "count"))
+
+
+def parse_window(query: Mapping[str, str], collection: str) -> tuple[int | None, int | None]:
+    """``since`` and ``upto`` (epoch ms, inclusive, each optional) of a time window."""
+    since = parse_int(query, "since", collection)
+    upto = parse_int(query, "upto", collection)
+    for name, value in (("since", since), ("upto", upto)):
+        if value is not None and value < 0:
+            raise InvalidArgument(
+                f"The value '{value}' is not in the range of 0 to ∞ for parameter '{name}'."
+            )
+    if since is not None and upto is not None and since > upto:
+        raise InvalidArgument(f"The parameter 'since' ({since}) is after 'upto' ({upto}).")
+    return since, upto

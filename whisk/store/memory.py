@@ -37,6 +37,7 @@ from whisk.store.ports import (
     StoredEntity,
     Write,
 )
+from whisk.usage import UsageDelta, UsageKey, aggregate, sorted_rows
 
 
 def _sort_key(key: EntityKey) -> tuple[str, str, str]:
@@ -49,6 +50,7 @@ class MemoryStore:
         self._entities: dict[EntityKey, StoredEntity] = {}
         self._activations: dict[str, ActivationRecord] = {}
         self._identities: dict[str, Identity] = {}
+        self._usage: dict[UsageKey, UsageDelta] = {}
         self.feeds = MemoryFeedStore()  # feed registrations (whisk.store.feed_store)
         self.routes = MemoryRouteStore()  # the API gateway's APIs (whisk.store.route_store)
 
@@ -109,15 +111,36 @@ class MemoryStore:
 
     # -- activations ----------------------------------------------------------------------
 
-    async def put_activation(self, record: ActivationRecord) -> None:
+    async def put_activation(
+        self, record: ActivationRecord, usage: UsageDelta | None = None
+    ) -> None:
         self._activations[record.activation_id] = _stored_activation(record)
+        if usage is not None:
+            aggregate(self._usage, [usage])
 
-    async def put_activations(self, records: Sequence[ActivationRecord]) -> None:
+    async def put_activations(
+        self, records: Sequence[ActivationRecord], usage: Sequence[UsageDelta] = ()
+    ) -> None:
         stored = self._activations
         for record in records:
             if record.status_code is None and record.activation_id in stored:
                 continue
             stored[record.activation_id] = _stored_activation(record)
+        aggregate(self._usage, usage)
+
+    async def list_usage(
+        self,
+        namespace: str | None = None,
+        first_hour_ms: int | None = None,
+        last_hour_ms: int | None = None,
+    ) -> builtins.list[UsageDelta]:
+        return sorted_rows(
+            u
+            for u in self._usage.values()
+            if (namespace is None or u.namespace == namespace)
+            and (first_hour_ms is None or u.hour_ms >= first_hour_ms)
+            and (last_hour_ms is None or u.hour_ms <= last_hour_ms)
+        )
 
     async def get_activation(self, namespace: str, activation_id: str) -> ActivationRecord | None:
         record = self._activations.get(activation_id)

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+from whisk.usage import UsageDelta
+
 
 class Collection(StrEnum):
     ACTIONS = "actions"
@@ -159,14 +161,33 @@ class EntityStore(Protocol):
 
 
 class ActivationStore(Protocol):
-    async def put_activation(self, record: ActivationRecord) -> None:
-        """Insert, or replace the record with the same id (a pending record becoming final)."""
+    async def put_activation(
+        self, record: ActivationRecord, usage: UsageDelta | None = None
+    ) -> None:
+        """Insert, or replace the record with the same id (a pending record becoming final);
+        ``usage`` (what the completed activation adds to metering, ``whisk.usage``) is added
+        in the same write."""
         ...
 
-    async def put_activations(self, records: Sequence[ActivationRecord]) -> None:
+    async def put_activations(
+        self, records: Sequence[ActivationRecord], usage: Sequence[UsageDelta] = ()
+    ) -> None:
         """Write several records at once, atomically (the write-behind's flush). A final
         record inserts or replaces; a pending one (``status_code is None``) is inserted only
-        where no record with its id exists, so a late pending record never hides a final one."""
+        where no record with its id exists, so a late pending record never hides a final one.
+        Each ``usage`` delta is added to its (namespace, action, hour) row in the same
+        transaction (created at zero when absent)."""
+        ...
+
+    async def list_usage(
+        self,
+        namespace: str | None = None,
+        first_hour_ms: int | None = None,
+        last_hour_ms: int | None = None,
+    ) -> list[UsageDelta]:
+        """The stored usage rows of one namespace (or all), of the hour buckets from
+        ``first_hour_ms`` to ``last_hour_ms`` inclusive (None: unbounded), by namespace,
+        action and hour."""
         ...
 
     async def get_activation(

@@ -133,3 +133,19 @@ api_routes = Table(
     Column("actions", Text, nullable=False),
     Column("updated_ms", BigInteger, nullable=False),
 )
+
+# Metering (whisk/usage.py): what completed activations added up to, per namespace, action and
+# hour bucket; rows are only ever added to (an upsert that adds), never recomputed from records.
+usage_hours = Table(
+    "usage_hours",
+    metadata,
+    Column("namespace", String(256), primary_key=True),
+    Column("action", String(520), primary_key=True),  # name or package/name
+    Column("hour_ms", BigInteger, primary_key=True),
+    Column("activations", BigInteger, nullable=False),
+    Column("billed_ms", BigInteger, nullable=False),
+    Column("mb_ms", BigInteger, nullable=False),  # memory MB x billed ms
+    Column("cold_starts", BigInteger, nullable=False),
+    Column("errors", BigInteger, nullable=False),
+    Index(None, "hour_ms"),  # every namespace's usage over a window (whisk admin usage)
+)
