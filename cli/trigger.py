@@ -146,7 +146,9 @@ def _payload(text: str) -> dict[str, Any]:
 @trigger.command("get")
 @click.argument("name")
 @click.argument("field", required=False)
-@click.option("-s", "--summary", is_flag=True, help="Summarise the trigger.")
+@click.option(
+    "-s", "--summary", is_flag=True, help="Summarise the trigger, with its traffic counts."
+)
 @json_option
 @click.pass_context
 def get(ctx: click.Context, name: str, field: str | None, summary: bool, as_json: bool) -> None:
@@ -154,13 +156,21 @@ def get(ctx: click.Context, name: str, field: str | None, summary: bool, as_json
     s = session(ctx)
     qn = _trigger_name(name, s)
     with calling(f"get trigger '{qn.name}'", "get", "trigger"):
-        doc = s.client.request("GET", _path(qn)).body
+        query = {"stats": "true"} if summary else None
+        doc = s.client.request("GET", _path(qn), query=query).body
     if as_json:
         show_json(doc)
     elif summary:
         params = [p.get("key") for p in doc.get("parameters") or []]
         click.echo(f"trigger /{doc.get('namespace')}/{doc.get('name')}")
         click.echo(f"   (parameters: {', '.join(map(str, params)) or 'none defined'})")
+        for label, key in (("last minute", "lastMinute"), ("last hour", "lastHour")):
+            counts = (doc.get("stats") or {}).get(key)
+            if counts:
+                click.echo(
+                    f"   ({label}: {counts.get('accepted', 0)} accepted, "
+                    f"{counts.get('throttled', 0)} throttled, {counts.get('failed', 0)} failed)"
+                )
     elif field:
         if field not in doc:
             raise InvalidArgument(f"Invalid field filter '{field}'.")

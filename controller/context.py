@@ -8,6 +8,8 @@ from typing import Any
 
 from controller.firing import TriggerFirer
 from controller.requests import Dispatch
+from controller.throttle import MemoryThrottleCounter
+from controller.traffic import TrafficGate
 from whisk.config import Settings
 from whisk.entities.common import EntityRules
 from whisk.entities.namespace_limits import NamespaceLimits
@@ -24,6 +26,8 @@ class Controller:
     firer: TriggerFirer | None = None  # None: no invocation path (503)
     invoker_health: Callable[[], dict[str, str]] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    # per trigger and web action: rate-limit annotations and traffic counts (controller/traffic)
+    traffic: TrafficGate = field(default_factory=lambda: TrafficGate(MemoryThrottleCounter()))
 
     def limits_for(self, identity: Identity) -> NamespaceLimits:
         return self.settings.system_limits.with_overrides(identity.limits)

@@ -22,6 +22,7 @@ from controller.pending import PendingPolicy
 from controller.pending_sweeper import PendingSweeper, SweeperConfig
 from controller.runner import ActionRunner
 from controller.throttle import MemoryThrottleCounter, ThrottleCounter
+from controller.traffic import TrafficGate
 from whisk.bus.ports import Bus
 from whisk.config import Settings
 from whisk.store import shared_throttle_counter
@@ -102,6 +103,7 @@ async def assemble_controller(
         runner=runner,
         firer=runner.firer,
         invoker_health=balancer.invoker_health,
+        traffic=TrafficGate(counter),
     )
     assembled = AssembledController(ctl, balancer, runner)
     if isinstance(counter, ReconciledThrottleCounter):

@@ -19,6 +19,7 @@ from controller.entities import existing_for_put, key_of, load, save
 from controller.invocation import check_payload
 from controller.requests import InvocationRequest, InvokeOutcome
 from controller.resolve import resolve_action, resolve_package
+from controller.traffic import check_rate_limit_annotation, traffic_key
 from whisk.entities.action import Action
 from whisk.entities.activation import StatusCode
 from whisk.entities.exec import MAX_SEQUENCE_LENGTH, SequenceExec
@@ -87,6 +88,8 @@ async def get_action(request: web.Request) -> web.Response:
     body = resolved.action.to_json(include_code=include_code)
     if resolved.package is not None and resolved.package.binding is not None:
         body["parameters"] = resolved.parameters.to_json()
+    if parse_bool(request.query, "stats"):
+        body["stats"] = ctl.traffic.snapshot(traffic_key(resolved.action.fqn))
     return json_response(body)
 
 
@@ -102,6 +105,9 @@ async def put_action(request: web.Request) -> web.Response:
             raise InvalidArgument("Operation not permitted on package binding.")
     previous = await existing_for_put(ctl.store, Collection.ACTIONS, fqn, overwrite)
     action = Action.from_put(fqn, body, ctl.rules_for(who), previous.entity if previous else None)
+    problem = check_rate_limit_annotation(action.annotations)
+    if problem is not None:
+        raise InvalidArgument(problem)
     if isinstance(action.exec, SequenceExec):
         await check_sequence(ctl.store, who, action)
     stored = await save(ctl.store, Collection.ACTIONS, action, previous)

@@ -18,6 +18,7 @@ from controller.api.http import AUTH_KEY, controller, metrics_of, route_of, tid,
 from controller.context import Controller
 from controller.requests import InvocationRequest
 from controller.resolve import ResolvedAction, resolve_action
+from controller.traffic import Outcome, traffic_key
 from controller.webactions.auth import AuthKind, auth_requirement
 from controller.webactions.cors import cors_headers
 from controller.webactions.paths import WebPath, parse_web_path
@@ -29,6 +30,7 @@ from whisk.errors import (
     InvalidArgument,
     NotFound,
     PayloadTooLarge,
+    Throttled,
     Unauthenticated,
     Unavailable,
     WhiskError,
@@ -71,6 +73,29 @@ async def _serve(request: web.Request, reply: _Reply) -> web.StreamResponse:
     ctl = controller(request)
     path = parse_web_path(request.match_info["path"])
     owner, resolved = await _load(ctl, path)
+    notes = resolved.action.annotations
+    key = traffic_key(resolved.action.fqn)
+    await ctl.traffic.admit("web action", key, notes)  # counts its own 429s
+    try:
+        response = await _run(request, reply, ctl, path, owner, resolved)
+    except Throttled:
+        ctl.traffic.record(key, Outcome.THROTTLED)
+        raise
+    except WhiskError:
+        ctl.traffic.record(key, Outcome.FAILED)
+        raise
+    ctl.traffic.record(key, Outcome.FAILED if response.status >= 500 else Outcome.ACCEPTED)
+    return response
+
+
+async def _run(
+    request: web.Request,
+    reply: _Reply,
+    ctl: Controller,
+    path: WebPath,
+    owner: Identity,
+    resolved: ResolvedAction,
+) -> web.StreamResponse:
     notes = resolved.action.annotations
     if notes.is_truthy("web-custom-options"):
         reply.headers = {}
