@@ -13,14 +13,15 @@ call.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from whisk.errors import Throttled
+from whisk.errors import Throttled, WhiskError
 from whisk.throttling import MINUTE_MS, ThrottleCounter, window_of
 
 RATE_LIMIT_ANNOTATION = "rate-limit"
@@ -106,6 +107,11 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+@dataclass(slots=True)
+class Counted:
+    failed: bool = False
+
+
 class TrafficGate:
     """The handlers' side: admit a request to a rate-limited entity, record outcomes."""
 
@@ -127,6 +133,21 @@ class TrafficGate:
         if refused is not None:
             self.stats.record(key, Outcome.THROTTLED, now)
             raise refused
+
+    @contextlib.contextmanager
+    def counting(self, key: str) -> Iterator[Counted]:
+        """Count what the block does: throttled when it raises ``Throttled``, failed when it
+        raises another ``WhiskError`` or marks ``failed``, else accepted."""
+        counted = Counted()
+        try:
+            yield counted
+        except Throttled:
+            self.record(key, Outcome.THROTTLED)
+            raise
+        except WhiskError:
+            self.record(key, Outcome.FAILED)
+            raise
+        self.record(key, Outcome.FAILED if counted.failed else Outcome.ACCEPTED)
 
     def record(self, key: str, outcome: Outcome) -> None:
         self.stats.record(key, outcome, self._clock_ms())

@@ -17,10 +17,10 @@ from controller.api.http import (
 from controller.api.query import parse_bool, parse_page
 from controller.entities import existing_for_put, key_of, load, save
 from controller.invocation import check_payload
-from controller.traffic import Outcome, check_rate_limit_annotation, traffic_key
+from controller.traffic import check_rate_limit_annotation, traffic_key
 from whisk.entities.names import FullyQualifiedName
 from whisk.entities.trigger import Trigger
-from whisk.errors import InvalidArgument, Throttled, Unavailable, WhiskError
+from whisk.errors import InvalidArgument, Unavailable
 from whisk.store.ports import Collection, Delete
 
 COLLECTION = "triggers"
@@ -87,17 +87,10 @@ async def fire_trigger(request: web.Request) -> web.StreamResponse:
     trigger = (await load(ctl.store, Collection.TRIGGERS, fqn)).entity
     key = traffic_key(fqn)
     await ctl.traffic.admit("trigger", key, trigger.annotations)  # counts its own 429s
-    try:
+    with ctl.traffic.counting(key):
         activation_id = await ctl.firer.fire(
             who, limits, trigger, payload, tid=tid(request), api_key=request_api_key(request)
         )
-    except Throttled:
-        ctl.traffic.record(key, Outcome.THROTTLED)
-        raise
-    except WhiskError:
-        ctl.traffic.record(key, Outcome.FAILED)
-        raise
-    ctl.traffic.record(key, Outcome.ACCEPTED)
     if activation_id is None:
         return web.Response(status=204)
     return json_response({"activationId": activation_id}, 202)

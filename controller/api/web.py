@@ -18,7 +18,7 @@ from controller.api.http import AUTH_KEY, controller, metrics_of, route_of, tid,
 from controller.context import Controller
 from controller.requests import InvocationRequest
 from controller.resolve import ResolvedAction, resolve_action
-from controller.traffic import Outcome, traffic_key
+from controller.traffic import traffic_key
 from controller.webactions.auth import AuthKind, auth_requirement
 from controller.webactions.cors import cors_headers
 from controller.webactions.paths import WebPath, parse_web_path
@@ -30,7 +30,6 @@ from whisk.errors import (
     InvalidArgument,
     NotFound,
     PayloadTooLarge,
-    Throttled,
     Unauthenticated,
     Unavailable,
     WhiskError,
@@ -76,15 +75,9 @@ async def _serve(request: web.Request, reply: _Reply) -> web.StreamResponse:
     notes = resolved.action.annotations
     key = traffic_key(resolved.action.fqn)
     await ctl.traffic.admit("web action", key, notes)  # counts its own 429s
-    try:
+    with ctl.traffic.counting(key) as counted:
         response = await _run(request, reply, ctl, path, owner, resolved)
-    except Throttled:
-        ctl.traffic.record(key, Outcome.THROTTLED)
-        raise
-    except WhiskError:
-        ctl.traffic.record(key, Outcome.FAILED)
-        raise
-    ctl.traffic.record(key, Outcome.FAILED if response.status >= 500 else Outcome.ACCEPTED)
+        counted.failed = response.status >= 500
     return response
 
 
