@@ -36,6 +36,8 @@ CRASHING = "def main(args):\n    raise ValueError('boom')\n"
 def build_stack(request: pytest.FixtureRequest, kind: str, home: Any, **kw: Any) -> Stack:
     if kind == "standalone":
         return start_standalone(home, FAST_FAILURE_ENV)
+    if kind == "standalone-process":  # its invoker in a child process, over the local bus
+        return start_standalone(home, {**FAST_FAILURE_ENV, "WHISK_STANDALONE_INVOKER": "process"})
     kafka = request.getfixturevalue("kafka_bootstrap")
     pg = request.getfixturevalue("postgres_url")
     extra_env = {**FAST_FAILURE_ENV, **kw.pop("extra_env", {})}
@@ -46,6 +48,7 @@ def build_stack(request: pytest.FixtureRequest, kind: str, home: Any, **kw: Any)
     scope="module",
     params=[
         "standalone",
+        "standalone-process",
         pytest.param("distributed", marks=[pytest.mark.kafka, pytest.mark.postgres]),
     ],
 )

@@ -17,27 +17,24 @@ from standalone.main import (
 
 
 @pytest.mark.parametrize(
-    ("flag", "env", "cores", "expected"),
+    ("flag", "env", "expected"),
     [
-        (None, {}, 2, InvokerMode.PROCESS),
-        (None, {}, 8, InvokerMode.PROCESS),
-        (None, {}, 1, InvokerMode.IN_PROCESS),
-        (None, {}, None, InvokerMode.IN_PROCESS),  # os.cpu_count() could not tell
-        (None, {"WHISK_STANDALONE_INVOKER": "in-process"}, 2, InvokerMode.IN_PROCESS),
-        (None, {"WHISK_STANDALONE_INVOKER": "process"}, 1, InvokerMode.PROCESS),
-        ("in-process", {"WHISK_STANDALONE_INVOKER": "process"}, 2, InvokerMode.IN_PROCESS),
-        ("process", {}, 1, InvokerMode.PROCESS),
+        (None, {}, InvokerMode.IN_PROCESS),
+        (None, {"WHISK_STANDALONE_INVOKER": "in-process"}, InvokerMode.IN_PROCESS),
+        (None, {"WHISK_STANDALONE_INVOKER": "process"}, InvokerMode.PROCESS),
+        ("in-process", {"WHISK_STANDALONE_INVOKER": "process"}, InvokerMode.IN_PROCESS),
+        ("process", {}, InvokerMode.PROCESS),
     ],
 )
-def test_standalone_invoker_mode_flag_then_env_then_cores(
-    flag: str | None, env: dict[str, str], cores: int | None, expected: InvokerMode
+def test_standalone_invoker_mode_flag_then_env_then_in_process(
+    flag: str | None, env: dict[str, str], expected: InvokerMode
 ) -> None:
-    assert choose_invoker_mode(flag, env, cores) is expected
+    assert choose_invoker_mode(flag, env) is expected
 
 
 def test_standalone_invoker_mode_refuses_other_values() -> None:
     with pytest.raises(click.UsageError):
-        choose_invoker_mode(None, {"WHISK_STANDALONE_INVOKER": "thread"}, 2)
+        choose_invoker_mode(None, {"WHISK_STANDALONE_INVOKER": "thread"})
 
 
 def test_standalone_bus_socket_is_in_the_state_dir_unless_too_long() -> None:
