@@ -5,7 +5,8 @@
 Measured per run, interleaved so machine noise hits every column alike:
 
 * floor: Engine API ``create`` + ``start`` of the same image running ``sleep`` (no hardening, no
-  attach, no proxy), through the same aiohttp client;
+  attach, no proxy), as two raw HTTP requests on the engine's Unix socket (aiohttp, here only:
+  the engine's own cost, with no client library in the way);
 * factory create: ``DockerFactory.create`` (create + attach + start with every limit set);
 * factory init-ready: ``create`` and then the first ``/init`` answered (the proxy booted).
 
@@ -20,16 +21,46 @@ import statistics
 import tempfile
 import time
 import uuid
+from typing import Any
+
+import aiohttp
 
 from invoker.containers.docker import DockerFactory
-from invoker.containers.docker_api import DockerApi
 from invoker.containers.docker_config import INVOKER_LABEL, DockerSettings
 from invoker.containers.ports import ContainerSpec
 
 CODE = "def main(args):\n    return {}\n"
+SOCKET = "/var/run/docker.sock"
 
 
-async def floor_once(api: DockerApi, image: str, label: str) -> float:
+class RawEngine:
+    """The floor's client: bare Engine API requests, nothing else."""
+
+    def __init__(self) -> None:
+        self._http = aiohttp.ClientSession(connector=aiohttp.UnixConnector(path=SOCKET))
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        async with self._http.request(method, f"http://docker/v1.41{path}", **kwargs) as answer:
+            body = await answer.read()
+            if answer.status >= 400:
+                raise SystemExit(f"docker {method} {path}: {answer.status} {body!r}")
+            return await answer.json() if body else None
+
+    async def create(self, name: str, body: dict[str, Any]) -> str:
+        created = await self._call("POST", "/containers/create", params={"name": name}, json=body)
+        return str(created["Id"])
+
+    async def start(self, container_id: str) -> None:
+        await self._call("POST", f"/containers/{container_id}/start")
+
+    async def remove(self, container_id: str) -> None:
+        await self._call("DELETE", f"/containers/{container_id}", params={"force": "1"})
+
+    async def close(self) -> None:
+        await self._http.close()
+
+
+async def floor_once(api: RawEngine, image: str, label: str) -> float:
     body = {
         "Image": image,
         "Entrypoint": ["sleep", "60"],
@@ -67,7 +98,7 @@ async def main(runs: int, image: str) -> None:
     label = f"bench-{uuid.uuid4().hex[:8]}"
     with tempfile.TemporaryDirectory(prefix="whisk-bench-") as runtime_dir:
         factory = DockerFactory(DockerSettings(instance_label=label, runtime_dir=runtime_dir))
-        api = DockerApi()
+        api = RawEngine()
         floors: list[float] = []
         creates: list[float] = []
         readies: list[float] = []

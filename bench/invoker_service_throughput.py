@@ -64,7 +64,7 @@ def message(revision: int, blocking: bool = False) -> ActivationMessage:
         root_controller_index=ControllerInstanceId("0"),
         blocking=blocking,
         content={"name": "bench"},
-        extra={"wait_start_ms": now},
+        wait_start_ms=now,
     )
 
 

@@ -10,8 +10,8 @@ import click
 from cli.artifacts import ExecFlags, build_exec, saved_code
 from cli.command import Session, calling, fetch_page, json_option, list_options, noun, session
 from cli.invoke import invoke_and_show
-from cli.local import run
 from cli.names import QualifiedName, namespace_path, parse_name
+from cli.options import annotation_opts, param_opts, with_options
 from cli.output import ACTION_KEYS, action_row, ok, ordered, present_list, show_json
 from cli.params import (
     annotation_value,
@@ -22,43 +22,7 @@ from cli.params import (
 )
 from whisk.errors import InvalidArgument
 
-action = noun("action", "Work with actions.")
-action.add_command(run)
-
-param_opts = [
-    click.option(
-        "-p",
-        "--param",
-        "params",
-        nargs=2,
-        multiple=True,
-        metavar="KEY VALUE",
-        help="Parameter; VALUE is JSON when it parses, else a string.",
-    ),
-    click.option("-P", "--param-file", help="JSON file of parameters."),
-]
-annotation_opts = [
-    click.option(
-        "-a",
-        "--annotation",
-        "annotations",
-        nargs=2,
-        multiple=True,
-        metavar="KEY VALUE",
-        help="Annotation; VALUE parsed as for -p.",
-    ),
-    click.option("-A", "--annotation-file", help="JSON file of annotations."),
-]
-
-
-def with_options(options: list[Any]) -> Any:
-    def apply(f: Any) -> Any:
-        for option in reversed(options):
-            f = option(f)
-        return f
-
-    return apply
-
+action = noun("action", "Work with actions.")  # cli.main adds ``run`` (cli.local)
 
 action_opts = [
     click.option("--kind", help="Runtime kind (e.g. python:3.11, nodejs:default)."),
@@ -141,7 +105,7 @@ def put_action(
 @click.argument("artifact", required=False)
 @with_options(action_opts)
 @click.pass_context
-def create(ctx: click.Context, name: str, artifact: str | None, **opts: Any) -> None:
+def create(ctx: click.Context, /, name: str, artifact: str | None, **opts: Any) -> None:
     """Create action NAME from ARTIFACT (a file, an image with --docker, or a --sequence)."""
     put_action(ctx, name, artifact, opts, update=False)
 
@@ -152,7 +116,7 @@ def create(ctx: click.Context, name: str, artifact: str | None, **opts: Any) -> 
 @with_options(action_opts)
 @click.option("--del-annotation", multiple=True, metavar="KEY", help="Remove an annotation.")
 @click.pass_context
-def update(ctx: click.Context, name: str, artifact: str | None, **opts: Any) -> None:
+def update(ctx: click.Context, /, name: str, artifact: str | None, **opts: Any) -> None:
     """Update action NAME (created when missing); only the given parts change."""
     put_action(ctx, name, artifact, opts, update=True)
 

@@ -55,9 +55,12 @@ def _pick_id(s: Session, activation_id: str | None, last: bool) -> str:
     return activation_id
 
 
-def _get(s: Session, activation_id: str, tail: str = "") -> Any:
+def _get(s: Session, activation_id: str, tail: str = "", pending: bool = False) -> Any:
+    """The record (or its ``/logs``, ``/result``); a running activation is 404, as OpenWhisk,
+    unless ``pending`` asks for Whisk's pending record."""
+    query = {PENDING: True} if pending else None
     with calling(f"get activation '{activation_id}'", "get", "activation"):
-        return s.client.request("GET", f"{_base(s)}/{activation_id}{tail}").body
+        return s.client.request("GET", f"{_base(s)}/{activation_id}{tail}", query=query).body
 
 
 def strip_log(line: str) -> str:
@@ -70,6 +73,11 @@ def strip_log(line: str) -> str:
 
 
 last_option = click.option("-l", "--last", is_flag=True, help="Use the newest activation.")
+pending_option = click.option(
+    "--pending",
+    is_flag=True,
+    help="Include activations still running (Whisk's pending records; OpenWhisk has none).",
+)
 
 
 @activation.command("list")
@@ -79,6 +87,7 @@ last_option = click.option("-l", "--last", is_flag=True, help="Use the newest ac
 @click.option("--since", type=int, help="Only activations started at or after (epoch ms).")
 @click.option("--upto", type=int, help="Only activations started at or before (epoch ms).")
 @click.option("-f", "--full", is_flag=True, help="Full records.")
+@pending_option
 @click.option(
     "--status",
     type=click.Choice(STATUS_FILTER),
@@ -94,10 +103,12 @@ def list_activations(
     since: int | None,
     upto: int | None,
     full: bool,
+    pending: bool,
     status: str | None,
     as_json: bool,
 ) -> None:
-    """List activations, newest first (of one action NAME or PACKAGE/NAME when given)."""
+    """List activations, newest first (of one action NAME or PACKAGE/NAME when given).
+    Running activations are left out, as OpenWhisk, unless --pending (or --status pending)."""
     s = session(ctx)
     query = {
         "limit": limit,
@@ -106,6 +117,7 @@ def list_activations(
         "upto": upto,
         "docs": full or None,
         "name": name,
+        PENDING: (pending or status == PENDING) or None,
     }
     with calling("obtain the list of activations", "list", "activation"):
         rows = s.client.request("GET", _base(s), query=query).body
@@ -140,6 +152,7 @@ def _status_word(row: dict[str, Any]) -> str:
 @last_option
 @click.option("-s", "--summary", is_flag=True, help="Summarise the activation.")
 @click.option("-g", "--logs", "logs_only", is_flag=True, help="Only the logs, stripped.")
+@pending_option
 @json_option
 @click.pass_context
 def get(
@@ -149,6 +162,7 @@ def get(
     last: bool,
     summary: bool,
     logs_only: bool,
+    pending: bool,
     as_json: bool,
 ) -> None:
     """Show activation ACTIVATION_ID (or --last), or one FIELD of it."""
@@ -156,7 +170,7 @@ def get(
     if last and activation_id and not field:  # `get --last FIELD`
         activation_id, field = None, activation_id
     chosen = _pick_id(s, activation_id, last)
-    doc = _get(s, chosen)
+    doc = _get(s, chosen, pending=pending)
     if as_json:
         show_json(doc)
     elif logs_only:
@@ -184,14 +198,20 @@ def get(
 @click.argument("activation_id", required=False)
 @last_option
 @click.option("-r", "--strip", is_flag=True, help="Drop timestamps and stream names.")
+@pending_option
 @json_option
 @click.pass_context
 def logs(
-    ctx: click.Context, activation_id: str | None, last: bool, strip: bool, as_json: bool
+    ctx: click.Context,
+    activation_id: str | None,
+    last: bool,
+    strip: bool,
+    pending: bool,
+    as_json: bool,
 ) -> None:
     """Print the logs of activation ACTIVATION_ID (or --last)."""
     s = session(ctx)
-    body = _get(s, _pick_id(s, activation_id, last), "/logs")
+    body = _get(s, _pick_id(s, activation_id, last), "/logs", pending=pending)
     if as_json:
         show_json(body)
         return
@@ -202,13 +222,16 @@ def logs(
 @activation.command("result")
 @click.argument("activation_id", required=False)
 @last_option
+@pending_option
 @json_option
 @click.pass_context
-def result(ctx: click.Context, activation_id: str | None, last: bool, as_json: bool) -> None:
+def result(
+    ctx: click.Context, activation_id: str | None, last: bool, pending: bool, as_json: bool
+) -> None:
     """Print the result of activation ACTIVATION_ID (or --last)."""
     s = session(ctx)
     chosen = _pick_id(s, activation_id, last)
-    body = _get(s, chosen, "/result")
+    body = _get(s, chosen, "/result", pending=pending)
     if as_json:
         show_json(body)
         return
@@ -234,7 +257,7 @@ def wait(ctx: click.Context, activation_id: str, timeout: float, as_json: bool) 
     deadline = time.monotonic() + timeout
     delay = 0.2
     while True:
-        doc = _get(s, activation_id)
+        doc = _get(s, activation_id, pending=True)
         status = (doc.get("response") or {}).get("status")
         if status != PENDING:
             break
@@ -293,8 +316,9 @@ def poll(
             for row in reversed(rows):
                 if row.get("activationId") in seen:
                     continue
+                # ``since`` stays put: a record appears when its activation ends, which can be
+                # after newer ones have ended, and its start is what ``since`` filters on
                 seen.add(str(row.get("activationId")))
-                since = max(since, int(row.get("start") or 0))
                 click.echo(f"\nActivation: '{row.get('name')}' ({row.get('activationId')})")
                 show_json(row.get("logs") or [])
             if deadline is not None and time.monotonic() >= deadline:

@@ -1,4 +1,4 @@
-"""``whisk admin``: subjects, namespaces, keys and limits, straight against the database
+"""``whisk admin``: subjects, namespaces, keys, limits and usage, straight against the database
 (like OpenWhisk's ``wskadmin``). Uses ``WHISK_DB_URL`` (default: SQLite under ~/.whisk)."""
 
 from __future__ import annotations
@@ -12,12 +12,14 @@ from typing import Any, TypeVar
 
 import click
 
+from cli.output import usage_table, usage_window
 from whisk.entities.identity import AuthKey, hash_secret
-from whisk.entities.names import check_name
 from whisk.entities.namespace_limits import OVERRIDE_KEYS, check_overrides
 from whisk.errors import WhiskError
 from whisk.store import default_db_url, open_store
+from whisk.store.identities import create_identity
 from whisk.store.ports import Identity, Store
+from whisk.usage import hours_overlapping, usage_reports
 
 T = TypeVar("T")
 
@@ -34,21 +36,6 @@ def _run(work: Callable[[Store], Awaitable[T]]) -> T:
         return asyncio.run(main())
     except WhiskError as exc:
         raise click.ClickException(exc.message) from exc
-
-
-async def create_identity(
-    store: Store, subject: str, namespace: str, key: AuthKey | None = None
-) -> AuthKey:
-    """Create an identity; the key is generated unless given. Returns the key."""
-    check_name(subject, "subject")
-    check_name(namespace, "namespace")
-    key = key or AuthKey.generate()
-    await store.create_identity(
-        Identity(
-            subject=subject, namespace=namespace, uuid=key.uuid, key_hash=hash_secret(key.secret)
-        )
-    )
-    return key
 
 
 async def existing(store: Store, namespace: str) -> Identity:
@@ -216,3 +203,26 @@ def limits_delete(namespace: str) -> None:
 
     _change(namespace, limits={})
     click.echo(f"limits of {namespace} reset to the system defaults")
+
+
+@admin.command("usage")
+@click.option("--since", type=int, help="From the hour holding this time (epoch ms).")
+@click.option("--upto", type=int, help="To the hour holding this time (epoch ms).")
+@click.option("-r", "--json", "as_json", is_flag=True, help="Print JSON: one report per namespace.")
+def usage(since: int | None, upto: int | None, as_json: bool) -> None:
+    """List the metered usage of every namespace over the hours overlapping [--since, --upto]
+    (the per-action figures are in --json)."""
+    if since is not None and upto is not None and since > upto:
+        raise click.UsageError("--since is after --upto")
+    first, last = hours_overlapping(since, upto)
+    reports = usage_reports(_run(lambda store: store.list_usage(None, first, last)), since, upto)
+    if as_json:
+        click.echo(json.dumps(reports, indent=2))
+        return
+    click.echo(f"Usage of every namespace ({usage_window(since, upto)})")
+    totals = {
+        key: sum(r[key] for r in reports)
+        for key in ("activations", "billedMs", "gbSeconds", "coldStarts", "errors")
+    }
+    for line in usage_table("namespace", [(r["namespace"], r) for r in reports], totals):
+        click.echo(line)

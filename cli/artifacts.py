@@ -1,9 +1,11 @@
 """The ``exec`` of an action from wsk's flags and artifact file (pure decisions, plus reading
-the file named on the command line)."""
+the file named on the command line), and a directory zipped as an action's code."""
 
 from __future__ import annotations
 
 import base64
+import io
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ KIND_BY_EXTENSION = {
     ".balx": "ballerina:default",
 }
 BINARY_EXTENSIONS = (".zip", ".jar", ".balx")
+FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the same directory zips to the same bytes
 
 
 @dataclass(frozen=True)
@@ -92,8 +95,8 @@ def sequence_exec(components: str, default_namespace: str) -> dict[str, Any]:
     names = [c.strip() for c in components.split(",") if c.strip()]
     if not names:
         raise InvalidArgument("A sequence needs a comma-separated list of action names.")
-    components = [str(parse_name(n, default_namespace)) for n in names]
-    return {"kind": "sequence", "components": components}
+    qualified = [str(parse_name(n, default_namespace)) for n in names]
+    return {"kind": "sequence", "components": qualified}
 
 
 def build_exec(flags: ExecFlags, default_namespace: str) -> dict[str, Any] | None:
@@ -124,3 +127,17 @@ def build_exec(flags: ExecFlags, default_namespace: str) -> dict[str, Any] | Non
             "Java actions require --main to specify the fully-qualified name of the main class."
         )
     return exec_
+
+
+def zip_directory(directory: Path) -> str:
+    """The directory's files (at the zip's root, sorted, fixed times) as base64."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+            relative = path.relative_to(directory)
+            if "__pycache__" in relative.parts or relative.name.endswith(".pyc"):
+                continue
+            info = zipfile.ZipInfo(relative.as_posix(), FIXED_ZIP_TIME)
+            info.external_attr = (path.stat().st_mode & 0o777) << 16
+            archive.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
+    return base64.b64encode(buffer.getvalue()).decode()

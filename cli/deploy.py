@@ -8,17 +8,15 @@ the run and says which entity failed and why.
 Idempotent: every PUT has ``overwrite=true``, so deploying twice changes nothing but versions
 (a feed trigger is unregistered from its feed and registered again). Undeploy deletes what
 exists and reports ``absent`` for what does not. Feed triggers go through the feed lifecycle of
-``whisk trigger create --feed`` (``cli.trigger.run_feed``): CREATE after the PUT (the trigger is
+``whisk trigger create --feed`` (``cli.feeds.run_feed``): CREATE after the PUT (the trigger is
 removed again when it fails), DELETE before the trigger is deleted.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import io
 import os
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -27,7 +25,7 @@ from typing import Any
 
 import click
 
-from cli.artifacts import read_code
+from cli.artifacts import read_code, zip_directory
 from cli.client import ApiError
 from cli.command import (
     Failure,
@@ -38,6 +36,7 @@ from cli.command import (
     load_config,
     session,
 )
+from cli.feeds import run_feed
 from cli.manifest.deployment import apply_deployment
 from cli.manifest.location import Location, ManifestError
 from cli.manifest.parse import parse_manifest
@@ -49,7 +48,6 @@ from whisk.errors import InvalidArgument
 
 MANIFEST_NAMES = ("manifest.yaml", "manifest.yml")
 DEPLOYMENT_NAMES = ("deployment.yaml", "deployment.yml")
-FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the same directory zips to the same bytes
 MANIFEST_HINT = (
     "Fix the file and run the command again. The format is wskdeploy's: packages -> actions "
     "(function, runtime, main, inputs, limits, web), sequences, triggers (feed, inputs), rules."
@@ -187,20 +185,6 @@ def _read(path: Path) -> str:
         raise Failure(f"Cannot read '{path}': {exc}.", "Give a readable YAML file.") from exc
 
 
-def zip_directory(directory: Path) -> str:
-    """The directory's files (at the zip's root, sorted, fixed times) as base64."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-            relative = path.relative_to(directory)
-            if "__pycache__" in relative.parts or relative.name.endswith(".pyc"):
-                continue
-            info = zipfile.ZipInfo(relative.as_posix(), FIXED_ZIP_TIME)
-            info.external_attr = (path.stat().st_mode & 0o777) << 16
-            archive.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
 def code_of(step: Step) -> str:
     assert step.code_from is not None and step.code_loc is not None
     path = Path(step.code_from)
@@ -220,8 +204,6 @@ def code_of(step: Step) -> str:
 
 def _quiet_feed(s: Session, step: Step, event: str, params: Mapping[str, Any]) -> None:
     """``run_feed`` with its wsk-style output swallowed (the progress line stands for it)."""
-    from cli.trigger import run_feed  # here: cli.trigger imports cli.action, which imports us
-
     assert step.feed is not None
     with contextlib.redirect_stdout(io.StringIO()):
         run_feed(s, step.feed, event, step.qn, dict(params))

@@ -1,11 +1,10 @@
 """``whisk action run --local FILE``: the debug loop without a server.
 
-The action runs through the same action proxy the invoker uses: in its runtime image through
-``invoker.containers.docker.DockerFactory`` when an engine answers and the image is there, else
-as a local process (``invoker.containers.process.ProcessFactory``, no isolation). One fresh
-container per run: /init with the code, /run with the parameters, the logs up to the sentinels,
-then the container is destroyed. The outcome is judged by the invoker's own rules
-(``invoker.pool.outcomes``).
+The action runs once through the invoker's public entry ``invoker.local.run_action_once``: the
+same action proxy and the same /init and /run bodies as the pool, in its runtime image when a
+Docker engine answers and has the image, else as a local process (no isolation); one fresh
+container per run, destroyed afterwards. This module reads the file, simulates events, watches
+for changes and prints.
 
 stdout: the result JSON. stderr: progress lines, the logs in OpenWhisk's stored format, the
 duration. Exit 0 on success, 246 (as ``action invoke``) on an application or developer error.
@@ -18,15 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,30 +28,20 @@ from typing import Any
 import click
 import structlog
 
-from cli.artifacts import infer_kind, read_code
+from cli.artifacts import infer_kind, read_code, zip_directory
 from cli.command import PlainCommand
-from cli.deploy import zip_directory
+from cli.options import param_opts, with_options
 from cli.output import go_duration, to_json
 from cli.params import collect
-from invoker.containers.docker import DockerFactory
-from invoker.containers.docker_api import DEFAULT_SOCKET, DockerApi
-from invoker.containers.docker_config import DockerSettings
-from invoker.containers.ports import ContainerFactory, ContainerSpec
-from invoker.containers.process import ProcessFactory, ProcessSettings
-from invoker.pool.outcomes import init_outcome, run_outcome
+from invoker.local import LocalAction, run_action_once
 from whisk.config import DEFAULT_RUNTIMES_MANIFEST
 from whisk.entities.activation import ActivationResponse
 from whisk.entities.exec import looks_binary
-from whisk.entities.runtimes import RuntimeKind, RuntimeManifest
+from whisk.entities.runtimes import RuntimeManifest
 from whisk.errors import InvalidArgument, WhiskError
 
 EVENTS = ("alarm", "kafka", "http")
 ERROR_EXIT = 502 - 256  # as `whisk action invoke` for an application or developer error
-NAMESPACE = "local"
-TIMEOUT_MS = 60_000
-MEMORY_MB = 256
-LOG_LIMIT = 10 * 1024 * 1024
-MAX_RESULT_BYTES = 5 * 1024 * 1024
 POLL_S = 0.5
 
 
@@ -94,48 +78,6 @@ def _iso(now: datetime) -> str:
     return now.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-@dataclass(frozen=True)
-class Source:
-    """What to run: the code as /init wants it, the runtime and the entry point."""
-
-    name: str
-    code: str
-    binary: bool
-    runtime: RuntimeKind
-    main: str
-
-    @property
-    def family(self) -> str:
-        return "nodejs" if self.runtime.family == "nodejs" else "python"
-
-
-def init_body(source: Source, activation_id: str, deadline_ms: int) -> dict[str, Any]:
-    env = {
-        "__OW_NAMESPACE": NAMESPACE,
-        "__OW_ACTION_NAME": f"/{NAMESPACE}/{source.name}",
-        "__OW_ACTION_VERSION": "0.0.1",
-        "__OW_ACTIVATION_ID": activation_id,
-        "__OW_TRANSACTION_ID": activation_id,
-        "__OW_DEADLINE": str(deadline_ms),
-    }
-    return {"name": source.name, "main": source.main, "code": source.code,
-            "binary": source.binary, "env": env}  # fmt: skip
-
-
-def run_body(
-    params: dict[str, Any], source: Source, activation_id: str, deadline_ms: int
-) -> dict[str, Any]:
-    return {
-        "value": params,
-        "namespace": NAMESPACE,
-        "action_name": f"/{NAMESPACE}/{source.name}",
-        "action_version": "0.0.1",
-        "activation_id": activation_id,
-        "transaction_id": activation_id,
-        "deadline": str(deadline_ms),
-    }
-
-
 def error_message(response: ActivationResponse) -> str:
     result = response.result
     if isinstance(result, dict) and "error" in result:
@@ -147,7 +89,7 @@ def error_message(response: ActivationResponse) -> str:
 # -- reading the action --------------------------------------------------------------------------
 
 
-def load_source(path: Path, kind: str | None, main: str | None) -> Source:
+def load_source(path: Path, kind: str | None, main: str | None) -> LocalAction:
     manifest = RuntimeManifest.from_json(json.loads(DEFAULT_RUNTIMES_MANIFEST.read_text()))
     if not path.exists():
         raise InvalidArgument(f"File '{path}' does not exist.")
@@ -163,7 +105,7 @@ def load_source(path: Path, kind: str | None, main: str | None) -> Source:
         looks_binary(code) and path.suffix.lower() not in (".py", ".js"))  # fmt: skip
     if runtime.family not in ("python", "nodejs"):
         raise InvalidArgument(f"Kind '{kind}' cannot run locally: use python or nodejs kinds.")
-    return Source(path.stem or path.name, code, binary, runtime, main or "main")
+    return LocalAction(path.stem or path.name, code, binary, runtime, main or "main")
 
 
 def stamp(path: Path) -> float:
@@ -196,92 +138,16 @@ def quiet_structlog() -> Iterator[None]:
         structlog.configure(**saved)
 
 
-def docker_socket() -> str:
-    host = os.environ.get("DOCKER_HOST", "")
-    return host.removeprefix("unix://") if host.startswith("unix://") else DEFAULT_SOCKET
-
-
-async def docker_ready(image: str) -> str | None:
-    """None when the engine answers and has ``image``; else why not."""
-    api = DockerApi(docker_socket())
-    try:
-        if not await api.ping():
-            return "no Docker engine answers"
-        await api.inspect_image(image)
-        return None
-    except WhiskError as exc:
-        return f"image {image} is not available ({exc.message})"
-    finally:
-        await api.close()
-
-
-async def make_factory(
-    source: Source, docker: bool | None, runtime_dir: str
-) -> tuple[ContainerFactory, str]:
-    """The factory to use and how to describe it."""
-    image = source.runtime.image
-    if docker is not False:
-        problem = await docker_ready(image)
-        if problem is None:
-            settings = DockerSettings(
-                instance_label=f"whisk-local-{os.getpid()}",
-                socket_path=docker_socket(),
-                runtime_dir=runtime_dir,
-            )
-            return DockerFactory(settings), f"docker image {image}"
-        if docker:
-            raise InvalidArgument(
-                f"--docker: {problem}. Start one with scripts/docker-engine.sh and build the "
-                "images with scripts/build-images.sh, or use --no-docker."
-            )
-        say(f"docker: {problem}; running as a local process instead")
-    settings = ProcessSettings(instance_label="whisk-local", runtime_dir=runtime_dir)
-    return ProcessFactory(settings), "process sandbox: no isolation"
-
-
-async def run_once(source: Source, params: dict[str, Any], docker: bool | None) -> bool:
+async def run_once(action: LocalAction, params: dict[str, Any], docker: bool | None) -> bool:
     """One cold run; prints everything; True on success."""
-    runtime_dir = tempfile.mkdtemp(prefix="whisk-local-")
-    factory: ContainerFactory | None = None
-    try:
-        factory, described = await make_factory(source, docker, runtime_dir)
-        say(f"starting {source.family} runtime ({described})")
-        activation_id = uuid.uuid4().hex
-        spec = ContainerSpec(
-            name=f"whisk_local_{activation_id[:12]}", kind=source.runtime.kind,
-            image=source.runtime.image, memory_mb=MEMORY_MB,
-        )  # fmt: skip
-        container = await factory.create(spec)
-        try:
-            return await _exercise(container, source, params, activation_id)
-        finally:
-            await container.destroy()
-    finally:
-        if factory is not None:
-            await factory.close()
-        shutil.rmtree(runtime_dir, ignore_errors=True)
-
-
-async def _exercise(container: Any, source: Source, params: dict[str, Any], aid: str) -> bool:
-    deadline = int(time.time() * 1000) + TIMEOUT_MS
-    say(f"initializing {source.name} (kind {source.runtime.kind}, main {source.main})")
-    init = await container.initialize(init_body(source, aid, deadline), TIMEOUT_MS / 1000)
-    response = init_outcome(init, TIMEOUT_MS)
-    run_ms = 0
-    if response is None:
-        say("running")
-        deadline = int(time.time() * 1000) + TIMEOUT_MS
-        answer = await container.run(run_body(params, source, aid, deadline), TIMEOUT_MS / 1000)
-        response = run_outcome(answer, TIMEOUT_MS, MAX_RESULT_BYTES)
-        run_ms = answer.duration_ms
-    sentinels = bool(source.runtime.raw.get("sentinelledLogs", True))
-    logs = await container.logs(LOG_LIMIT, sentinels and not response.is_container_error)
-    say("logs:" if logs.lines else "logs: (none)")
-    for line in logs.lines:
+    run = await run_action_once(action, params, docker, progress=say)
+    say("logs:" if run.logs.lines else "logs: (none)")
+    for line in run.logs.lines:
         say(f"  {line.formatted()}")
+    response = run.response
     click.echo(to_json(response.result, sort_keys=True))
     status = response.status_code.status
-    say(f"{status} in {go_duration(run_ms)} (init {go_duration(init.duration_ms)})")
+    say(f"{status} in {go_duration(run.run_ms)} (init {go_duration(run.init_ms)})")
     if not response.success:
         say(f"error: {error_message(response)}")
     return response.success
@@ -323,16 +189,7 @@ def run_local(
 @click.command("run", cls=PlainCommand)
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--local", is_flag=True, help="Run here, without a server (required for now).")
-@click.option(
-    "-p",
-    "--param",
-    "params",
-    nargs=2,
-    multiple=True,
-    metavar="KEY VALUE",
-    help="Parameter; VALUE is JSON when it parses, else a string.",
-)
-@click.option("-P", "--param-file", help="JSON file of parameters.")
+@with_options(param_opts)
 @click.option("--kind", help="Runtime kind (default: from the file's extension).")
 @click.option("--main", help="Entry point (default: main).")
 @click.option("--event", type=click.Choice(EVENTS), help="Simulate this event under the params.")

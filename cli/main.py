@@ -11,8 +11,10 @@ import click
 from cli.action import action
 from cli.activation import activation
 from cli.admin import admin
+from cli.api import api
 from cli.command import GLOBAL_FLAGS_NOTE, connection_options
 from cli.deploy import deploy, undeploy
+from cli.local import run
 from cli.namespace import list_all, namespace
 from cli.package import package
 from cli.properties import property_group
@@ -30,10 +32,12 @@ def main() -> None:
     configure_logging("console", os.environ.get("WHISK_LOG_LEVEL") or "warning")
 
 
+action.add_command(run)  # `whisk action run --local`
 main.add_command(admin)
 main.add_command(standalone)
 for command in (action, activation, package, rule, trigger, property_group, namespace, list_all):
     main.add_command(command)
+main.add_command(api)
 main.add_command(deploy)
 main.add_command(undeploy)
 

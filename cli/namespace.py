@@ -1,4 +1,5 @@
-"""``whisk namespace list|get`` and ``whisk list``: the namespace and everything in it."""
+"""``whisk namespace list|get|usage`` and ``whisk list``: the namespace, everything in it, and
+what its activations were metered at."""
 
 from __future__ import annotations
 
@@ -8,7 +9,15 @@ import click
 
 from cli.command import Session, WhiskCommand, calling, json_option, noun, session
 from cli.names import namespace_path
-from cli.output import action_row, package_row, show_json, show_list, trigger_row
+from cli.output import (
+    action_row,
+    package_row,
+    show_json,
+    show_list,
+    trigger_row,
+    usage_table,
+    usage_window,
+)
 from cli.rule import rule_rows
 from whisk.errors import InvalidArgument
 
@@ -73,3 +82,25 @@ def get(ctx: click.Context, target: str | None, as_json: bool) -> None:
 def list_all(ctx: click.Context, target: str | None, as_json: bool) -> None:
     """List everything in the namespace (as 'namespace get')."""
     show_entities(ctx, target, as_json)
+
+
+@namespace.command("usage")
+@click.option("--since", type=int, help="From the hour holding this time (epoch ms).")
+@click.option("--upto", type=int, help="To the hour holding this time (epoch ms).")
+@click.option("-r", "--json", "as_json", is_flag=True, help="Print the API's JSON as it is.")
+@click.pass_context
+def usage(ctx: click.Context, since: int | None, upto: int | None, as_json: bool) -> None:
+    """Show the namespace's metered usage (activations, billed ms, GB-seconds, cold starts,
+    errors), per action and in total, over the hours overlapping [--since, --upto]."""
+    s = session(ctx)
+    with calling("obtain the usage of the namespace", "get", "namespace"):
+        report = s.client.request(
+            "GET", f"{namespace_path('_')}/usage", query={"since": since, "upto": upto}
+        ).body
+    if as_json:
+        show_json(report)
+        return
+    click.echo(f"Usage of namespace {report['namespace']} ({usage_window(since, upto)})")
+    rows = [(a["name"], a) for a in report["actions"]]
+    for line in usage_table("action", rows, report):
+        click.echo(line)

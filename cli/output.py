@@ -191,3 +191,51 @@ def activation_table(summaries: Sequence[dict[str, Any]]) -> list[str]:
 
     header = ("Datetime", "Activation ID", "Kind", "Start", "Duration", "Status", "Entity")
     return [line(header)] + [line(r) for r in rows]
+
+
+# -- usage (metering) ------------------------------------------------------------------------
+
+USAGE_HEADER = ("activations", "billed ms", "GB-seconds", "cold starts", "errors")
+
+
+def _usage_cells(figures: dict[str, Any]) -> str:
+    return (
+        f"{figures.get('activations', 0):>12} {figures.get('billedMs', 0):>14} "
+        f"{float(figures.get('gbSeconds', 0)):>16.6f} {figures.get('coldStarts', 0):>12} "
+        f"{figures.get('errors', 0):>8}"
+    )
+
+
+def _usage_line(label: str, cells: str, width: int) -> str:
+    return f"{label:<{width}} {cells}"
+
+
+def usage_window(since: int | None, upto: int | None) -> str:
+    if since is None and upto is None:
+        return "all time"
+    return " ".join(
+        part
+        for part in (
+            f"since {since}" if since is not None else "",
+            f"upto {upto}" if upto is not None else "",
+        )
+        if part
+    )
+
+
+def usage_table(
+    label: str, rows: Sequence[tuple[str, dict[str, Any]]], total: dict[str, Any] | None
+) -> list[str]:
+    """A usage table: one line per (name, figures), then the total when given. GB-seconds
+    are shown to 1e-6 (the figures in ``--json`` are exact)."""
+    names = [name for name, _ in rows]
+    width = max([len(label), len("total"), *(len(n) for n in names)]) + 2
+    header = (
+        f"{USAGE_HEADER[0]:>12} {USAGE_HEADER[1]:>14} {USAGE_HEADER[2]:>16} "
+        f"{USAGE_HEADER[3]:>12} {USAGE_HEADER[4]:>8}"
+    )
+    lines = [bold(_usage_line(label, header, width))]
+    lines += [_usage_line(name, _usage_cells(figures), width) for name, figures in rows]
+    if total is not None:
+        lines.append(_usage_line("total", _usage_cells(total), width))
+    return lines

@@ -6,9 +6,9 @@ from typing import Any
 
 import click
 
-from cli.action import annotation_opts, param_opts, with_options
 from cli.command import Session, calling, fetch_page, json_option, list_options, noun, session
 from cli.names import QualifiedName, namespace_path, parse_name
+from cli.options import annotation_opts, param_opts, with_options
 from cli.output import ok, ordered, package_row, present_list, show_json
 from cli.params import collect, key_values
 from whisk.errors import InvalidArgument
@@ -70,7 +70,7 @@ shared_opt = click.option("--shared", metavar="yes|no", help="Share the package 
 @click.argument("name")
 @with_options([*param_opts, *annotation_opts, shared_opt])
 @click.pass_context
-def create(ctx: click.Context, name: str, **opts: Any) -> None:
+def create(ctx: click.Context, /, name: str, **opts: Any) -> None:
     """Create package NAME."""
     _put(ctx, name, opts, update=False)
 
@@ -79,7 +79,7 @@ def create(ctx: click.Context, name: str, **opts: Any) -> None:
 @click.argument("name")
 @with_options([*param_opts, *annotation_opts, shared_opt])
 @click.pass_context
-def update(ctx: click.Context, name: str, **opts: Any) -> None:
+def update(ctx: click.Context, /, name: str, **opts: Any) -> None:
     """Update package NAME (created when missing)."""
     _put(ctx, name, opts, update=True)
 
@@ -90,7 +90,7 @@ def update(ctx: click.Context, name: str, **opts: Any) -> None:
 @with_options([*param_opts, *annotation_opts])
 @click.option("-o", "--overwrite", is_flag=True, help="Replace an existing binding.")
 @click.pass_context
-def bind(ctx: click.Context, target: str, name: str, overwrite: bool, **opts: Any) -> None:
+def bind(ctx: click.Context, /, target: str, name: str, overwrite: bool, **opts: Any) -> None:
     """Bind BOUND_PACKAGE to PACKAGE, with its own default parameters."""
     s = session(ctx)
     qn = _package(name, s)

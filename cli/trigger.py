@@ -10,11 +10,12 @@ from typing import Any
 
 import click
 
-from cli.action import annotation_opts, param_opts, with_options
 from cli.client import ApiError
 from cli.command import Session, calling, fetch_page, json_option, list_options, noun, session
+from cli.feeds import run_feed
 from cli.invoke import activation_id_of
 from cli.names import QualifiedName, namespace_path, parse_name
+from cli.options import annotation_opts, param_opts, with_options
 from cli.output import ok, ordered, present_list, show_json, trigger_row
 from cli.params import annotation_value, collect, key_values, parse_value
 from whisk.errors import InvalidArgument
@@ -40,34 +41,6 @@ def _path(qn: QualifiedName) -> str:
 
 def _trigger_name(name: str, s: Session) -> QualifiedName:
     return parse_name(name, s.namespace, allow_package=False)
-
-
-def run_feed(s: Session, feed: str, event: str, qn: QualifiedName, params: dict[str, Any]) -> None:
-    """Invoke the feed action blocking for ``event``; raise ApiError when it does not succeed."""
-    feed_qn = parse_name(feed, s.namespace)
-    payload = {**params, "lifecycleEvent": event, "triggerName": str(qn), "authKey": s.config.auth}
-    with calling(f"configure feed '{feed}'", "invoke", "action"):
-        resp = s.client.request(
-            "POST",
-            f"{namespace_path(feed_qn.namespace)}/actions/{feed_qn.path}",
-            query={"blocking": True, "result": False},
-            body=payload,
-            accept=(502,),
-        )
-    if resp.status == 502:
-        error = ApiError(502, "The feed action failed.", None, resp.body)
-        error.context = f"Unable to configure feed '{feed}'"
-        body = resp.body if isinstance(resp.body, dict) else {}
-        result = (body.get("response") or {}).get("result")
-        error.hint = f"The feed answered: {result}" if result is not None else None
-        raise error
-    if resp.status == 202:
-        error = ApiError(202, "The feed action did not finish in time.", None, resp.body)
-        error.context = f"Unable to configure feed '{feed}'"
-        error.hint = f"Look at its activation: whisk activation get {activation_id_of(resp)}"
-        raise error
-    ok(f"invoked {feed_qn} with id {activation_id_of(resp)}")
-    show_json(resp.body, sort_keys=True)
 
 
 def put_trigger(ctx: click.Context, name: str, opts: dict[str, Any], update: bool) -> None:
@@ -123,7 +96,7 @@ trigger_put_opts = [
 @click.argument("name")
 @with_options(trigger_put_opts)
 @click.pass_context
-def create(ctx: click.Context, name: str, **opts: Any) -> None:
+def create(ctx: click.Context, /, name: str, **opts: Any) -> None:
     """Create trigger NAME (with --feed: and register it with the feed)."""
     put_trigger(ctx, name, opts, update=False)
 
@@ -132,7 +105,7 @@ def create(ctx: click.Context, name: str, **opts: Any) -> None:
 @click.argument("name")
 @with_options([*param_opts, *annotation_opts])
 @click.pass_context
-def update(ctx: click.Context, name: str, **opts: Any) -> None:
+def update(ctx: click.Context, /, name: str, **opts: Any) -> None:
     """Update trigger NAME (created when missing)."""
     put_trigger(ctx, name, opts, update=True)
 
@@ -173,7 +146,9 @@ def _payload(text: str) -> dict[str, Any]:
 @trigger.command("get")
 @click.argument("name")
 @click.argument("field", required=False)
-@click.option("-s", "--summary", is_flag=True, help="Summarise the trigger.")
+@click.option(
+    "-s", "--summary", is_flag=True, help="Summarise the trigger, with its traffic counts."
+)
 @json_option
 @click.pass_context
 def get(ctx: click.Context, name: str, field: str | None, summary: bool, as_json: bool) -> None:
@@ -181,13 +156,21 @@ def get(ctx: click.Context, name: str, field: str | None, summary: bool, as_json
     s = session(ctx)
     qn = _trigger_name(name, s)
     with calling(f"get trigger '{qn.name}'", "get", "trigger"):
-        doc = s.client.request("GET", _path(qn)).body
+        query = {"stats": "true"} if summary else None
+        doc = s.client.request("GET", _path(qn), query=query).body
     if as_json:
         show_json(doc)
     elif summary:
         params = [p.get("key") for p in doc.get("parameters") or []]
         click.echo(f"trigger /{doc.get('namespace')}/{doc.get('name')}")
         click.echo(f"   (parameters: {', '.join(map(str, params)) or 'none defined'})")
+        for label, key in (("last minute", "lastMinute"), ("last hour", "lastHour")):
+            counts = (doc.get("stats") or {}).get(key)
+            if counts:
+                click.echo(
+                    f"   ({label}: {counts.get('accepted', 0)} accepted, "
+                    f"{counts.get('throttled', 0)} throttled, {counts.get('failed', 0)} failed)"
+                )
     elif field:
         if field not in doc:
             raise InvalidArgument(f"Invalid field filter '{field}'.")

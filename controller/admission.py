@@ -220,6 +220,9 @@ class ReconciledThrottleCounter:
     async def release(self, activation_id: str) -> None:
         self.ledger.release(activation_id)
 
+    def release_nowait(self, activation_id: str) -> None:
+        self.ledger.release(activation_id)
+
     async def in_flight(self, namespace: str, now_ms: int) -> int:
         return self.ledger.in_flight(namespace, now_ms)
 

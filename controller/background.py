@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any
 
-from controller.invocation import InvokeOutcome
+from controller.requests import InvokeOutcome
 from whisk.entities.activation import Activation
 
 

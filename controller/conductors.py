@@ -14,16 +14,16 @@ durations.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
 from controller.background import BackgroundRuns
-from controller.invocation import InvocationService, InvokeOutcome, now_ms, record_of
+from controller.invocation import now_ms, record_of
+from controller.requests import Dispatch, InvocationRequest, InvokeOutcome
 from controller.resolve import ResolvedAction, resolve_action
-from controller.sequences import SequenceRunner
 from whisk.entities.activation import (
     Activation,
     ActivationId,
@@ -34,13 +34,16 @@ from whisk.entities.activation import (
 )
 from whisk.entities.exec import MAX_SEQUENCE_LENGTH
 from whisk.entities.names import FullyQualifiedName
-from whisk.entities.namespace_limits import NamespaceLimits
 from whisk.errors import InvalidArgument, WhiskError
 from whisk.store.ports import Identity, Store
 
 log = structlog.get_logger(__name__)
 
 MARGIN_MS = 60_000
+
+
+class PlainRun(Protocol):
+    async def run(self, request: InvocationRequest) -> InvokeOutcome: ...
 
 
 def is_conductor(resolved: ResolvedAction) -> bool:
@@ -52,32 +55,26 @@ def boxed(value: Any, key: str) -> dict[str, Any]:
 
 
 class ConductorRunner:
+    """Runs conductor actions: the conductor itself through ``plain`` (it is an ordinary
+    action), every component it names through ``dispatch`` (plain, sequence or conductor)."""
+
     def __init__(
         self,
         store: Store,
-        invocations: InvocationService,
-        sequences: SequenceRunner,
+        dispatch: Dispatch,
+        plain: PlainRun,
         clock_ms: Callable[[], int] = now_ms,
     ) -> None:
         self._store = store
-        self._invocations = invocations
-        self._sequences = sequences
+        self._dispatch = dispatch
+        self._plain = plain
         self._clock_ms = clock_ms
         self._background = BackgroundRuns()
 
-    async def invoke(
-        self,
-        identity: Identity,
-        limits: NamespaceLimits,
-        resolved: ResolvedAction,
-        payload: dict[str, Any] | None,
-        *,
-        blocking: bool,
-        wait_ms: int | None,
-        tid: str,
-        api_key: str | None,
-    ) -> InvokeOutcome:
-        await self._invocations.admit(identity, limits)
+    async def run(self, request: InvocationRequest) -> InvokeOutcome:
+        identity, resolved = request.identity, request.resolved
+        if not request.internal:
+            await self._dispatch.admit(identity, request.limits)
         action = resolved.action
         pending = Activation.pending(
             namespace=identity.namespace,
@@ -92,59 +89,38 @@ class ConductorRunner:
                 annotation("conductor", True),
                 annotation("topmost", True),
                 annotation("limits", action.limits.to_json()),
+                *request.annotations,
             ],
+            cause=ActivationId(request.cause) if request.cause else None,
         )
-        await self._store.put_activation(record_of(pending, None))
-        run = self._background.start(
-            self._run(identity, limits, resolved, pending, payload or {}, tid, api_key)
-        )
+        await self._store.put_activation(record_of(pending, resolved.record_package))
+        run = self._background.start(self._run(request, pending))
+        cap = self._dispatch.max_wait_ms
         return await self._background.outcome(
             str(pending.activation_id),
             run,
-            blocking=blocking,
-            wait_ms=wait_ms,
-            cap_ms=self._invocations.max_wait_ms,
+            blocking=request.blocking,
+            wait_ms=request.wait_ms,
+            cap_ms=request.wait_ms if request.internal and request.wait_ms else cap,
         )
 
     async def close(self) -> None:
         await self._background.close()
 
-    async def _run(
-        self,
-        identity: Identity,
-        limits: NamespaceLimits,
-        conductor: ResolvedAction,
-        pending: Activation,
-        params: dict[str, Any],
-        tid: str,
-        api_key: str | None,
-    ) -> Activation:
+    async def _run(self, request: InvocationRequest, pending: Activation) -> Activation:
+        conductor = request.resolved
+        package = conductor.record_package
         ids: list[str] = []
         duration = 0
         cause = str(pending.activation_id)
+        caused_by = (annotation("causedBy", "sequence"),)
 
         async def step(target: ResolvedAction, args: dict[str, Any]) -> ActivationResponse:
             nonlocal duration
-            runner = self._sequences if target.action.is_sequence else self._invocations
-            outcome = await runner.invoke(
-                identity,
-                limits,
-                target,
-                args,
-                blocking=True,
-                wait_ms=target.action.limits.timeout + MARGIN_MS,
-                tid=tid,
-                api_key=api_key,
-                **(
-                    {}
-                    if target.action.is_sequence
-                    else {
-                        "cause": cause,
-                        "extra_annotations": [annotation("causedBy", "sequence")],
-                        "throttle": False,
-                        "internal": True,
-                    }
-                ),
+            wait_ms = target.action.limits.timeout + MARGIN_MS
+            run = self._plain.run if target is conductor else self._dispatch.run
+            outcome = await run(
+                request.step(target, args, cause=cause, wait_ms=wait_ms, annotations=caused_by)
             )
             ids.append(outcome.activation_id)
             done = outcome.activation
@@ -154,14 +130,16 @@ class ConductorRunner:
             return done.response
 
         try:
-            response = await self._conduct(conductor, params, step, identity)
+            response = await self._conduct(
+                conductor, request.payload or {}, step, request.identity
+            )
         except asyncio.CancelledError:
             stopped = pending.completed(
                 whisk_error("The controller stopped before the composition finished."),
                 self._clock_ms(),
                 logs=ids,
             )
-            await asyncio.shield(self._store.put_activation(record_of(stopped, None)))
+            await asyncio.shield(self._store.put_activation(record_of(stopped, package)))
             raise
         except WhiskError as exc:
             response = whisk_error(f"Composition failed: {exc.message}")
@@ -169,14 +147,14 @@ class ConductorRunner:
             log.exception("composition failed", activation_id=cause)
             response = whisk_error("Composition failed with an internal error.")
         done = replace(pending.completed(response, self._clock_ms(), logs=ids), duration=duration)
-        await self._store.put_activation(record_of(done, None))
+        await self._store.put_activation(record_of(done, package))
         return done
 
     async def _conduct(
         self,
         conductor: ResolvedAction,
         params: dict[str, Any],
-        step: Callable[[ResolvedAction, dict[str, Any]], Any],
+        step: Callable[[ResolvedAction, dict[str, Any]], Awaitable[ActivationResponse]],
         identity: Identity,
     ) -> ActivationResponse:
         components = 0

@@ -6,11 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from controller.conductors import ConductorRunner, is_conductor
 from controller.firing import TriggerFirer
-from controller.invocation import InvocationService
-from controller.resolve import ResolvedAction
-from controller.sequences import SequenceRunner
+from controller.requests import Dispatch
+from controller.throttle import MemoryThrottleCounter
+from controller.traffic import TrafficGate
 from whisk.config import Settings
 from whisk.entities.common import EntityRules
 from whisk.entities.namespace_limits import NamespaceLimits
@@ -23,22 +22,12 @@ class Controller:
     settings: Settings
     store: Store
     manifest: RuntimeManifest
-    invocations: InvocationService | None = None  # None: no invocation path (503)
-    sequences: SequenceRunner | None = None
-    conductors: ConductorRunner | None = None
+    runner: Dispatch | None = None  # the one dispatch (controller.runner); None: 503
     firer: TriggerFirer | None = None  # None: no invocation path (503)
     invoker_health: Callable[[], dict[str, str]] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
-
-    def runner_for(
-        self, resolved: ResolvedAction
-    ) -> InvocationService | SequenceRunner | ConductorRunner | None:
-        """Who runs this action: the sequence runner, the conductor runner, or the plain path."""
-        if resolved.action.is_sequence:
-            return self.sequences
-        if is_conductor(resolved):
-            return self.conductors
-        return self.invocations
+    # per trigger and web action: rate-limit annotations and traffic counts (controller/traffic)
+    traffic: TrafficGate = field(default_factory=lambda: TrafficGate(MemoryThrottleCounter()))
 
     def limits_for(self, identity: Identity) -> NamespaceLimits:
         return self.settings.system_limits.with_overrides(identity.limits)

@@ -20,7 +20,8 @@ from whisk.store.ports import Collection, EntityKey, EntityStore, Put, StoredEnt
 
 
 class _Entity(Protocol):
-    fqn: FullyQualifiedName
+    @property
+    def fqn(self) -> FullyQualifiedName: ...
 
     def to_stored(self) -> dict[str, Any]: ...
 
@@ -47,8 +48,23 @@ class Loaded(Generic[E]):
     revision: int
 
 
+_DECODED_MAX = 4096
+_decoded: dict[tuple[Collection, EntityKey], tuple[StoredEntity, Any]] = {}
+
+
 def decode(stored: StoredEntity) -> Any:
-    return LOADERS[stored.collection](stored.doc, stored.updated)
+    """The entity a stored document holds. Entities are immutable, and the entity cache
+    (``whisk.store.cache``) hands out the same ``StoredEntity`` while it holds one, so the
+    decoded entity is kept beside it and reused while the store answers with that object."""
+    slot = (stored.collection, stored.key)
+    hit = _decoded.get(slot)
+    if hit is not None and hit[0] is stored:
+        return hit[1]
+    entity = LOADERS[stored.collection](stored.doc, stored.updated)
+    if len(_decoded) >= _DECODED_MAX:
+        _decoded.pop(next(iter(_decoded)))
+    _decoded[slot] = (stored, entity)
+    return entity
 
 
 async def find(
@@ -63,10 +79,14 @@ async def find(
 
 
 async def load(store: EntityStore, collection: Collection, fqn: FullyQualifiedName) -> Loaded[Any]:
-    found = await find(store, collection, fqn)
-    if found is None:
+    """The entity, else NotFound; a name that exists in another collection is OpenWhisk's 409
+    ``Resource by this name exists but is not in this collection.``"""
+    stored = await store.get(key_of(fqn))
+    if stored is None:
         raise NotFound()
-    return found
+    if stored.collection != collection:
+        raise WrongCollection()
+    return Loaded(decode(stored), stored.revision)
 
 
 async def existing_for_put(

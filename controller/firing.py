@@ -10,10 +10,10 @@ from typing import Any
 
 import structlog
 
-from controller.invocation import InvocationService, now_ms, record_of
+from controller.invocation import now_ms, record_of
+from controller.requests import Dispatch, InvocationRequest
 from controller.resolve import resolve_action
 from controller.rules import RuleFiring, fire_arguments, rule_log_line, rules_to_fire
-from controller.sequences import SequenceRunner
 from controller.throttle import ThrottleCounter, rate_exceeded, window_of
 from whisk.entities.activation import Activation, ActivationId, annotation, success
 from whisk.entities.namespace_limits import NamespaceLimits
@@ -28,14 +28,12 @@ class TriggerFirer:
     def __init__(
         self,
         store: Store,
-        invocations: InvocationService,
+        dispatch: Dispatch,
         throttles: ThrottleCounter,
-        sequences: SequenceRunner | None = None,
         clock_ms: Callable[[], int] = now_ms,
     ) -> None:
         self._store = store
-        self._invocations = invocations
-        self._sequences = sequences
+        self._dispatch = dispatch
         self._throttles = throttles
         self._clock_ms = clock_ms
         self._background: set[asyncio.Task[Any]] = set()
@@ -68,7 +66,7 @@ class TriggerFirer:
             activation_id=ActivationId.new(),
             start=now,
             end=0,  # OpenWhisk leaves end and duration out of trigger records
-            response=success(args),
+            response=success(payload or {}),  # the fire's payload, as OpenWhisk records it
             annotations=[annotation("path", f"{trigger.fqn.namespace}/{trigger.fqn.name}")],
         )
         await self._store.put_activation(record_of(record, None))
@@ -112,29 +110,18 @@ class TriggerFirer:
     ) -> str:
         try:
             resolved = await resolve_action(self._store, identity, firing.action)
-            if resolved.action.is_sequence and self._sequences is not None:
-                outcome = await self._sequences.invoke(
-                    identity,
-                    limits,
-                    resolved,
-                    args,
+            outcome = await self._dispatch.run(
+                InvocationRequest(
+                    identity=identity,
+                    limits=limits,
+                    resolved=resolved,
+                    payload=args,
                     blocking=False,
                     wait_ms=None,
                     tid=tid,
                     api_key=api_key,
-                )
-            else:
-                outcome = await self._invocations.invoke(
-                    identity,
-                    limits,
-                    resolved,
-                    args,
-                    blocking=False,
-                    wait_ms=None,
-                    tid=tid,
-                    api_key=api_key,
-                    cause=str(record.activation_id),
-                )
+                )  # no cause: OpenWhisk sets it only on composition components
+            )
             return rule_log_line(firing, activation_id=outcome.activation_id)
         except WhiskError as exc:
             log.info("rule did not fire", rule=firing.rule, error=exc.message)

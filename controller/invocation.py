@@ -14,15 +14,14 @@ import asyncio
 import hashlib
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import structlog
 
-from controller.redelivery import Redeliverer, retry_annotations
+from controller.requests import InvocationRequest, InvokeOutcome
 from controller.resolve import ResolvedAction
-from controller.retries import policy_from_annotations
 from controller.throttle import ThrottleCounter, concurrency_exceeded, rate_exceeded
 from whisk.entities.action import Action
 from whisk.entities.activation import Activation, ActivationId, annotation, whisk_error
@@ -73,14 +72,6 @@ class InvocationConfig:
     publish_timeout_ms: int = 10_000  # a bus that does not take the message within this: 503
 
 
-@dataclass(frozen=True, slots=True)
-class InvokeOutcome:
-    """What the HTTP layer renders: a finished activation, or only an id (202)."""
-
-    activation_id: str
-    activation: Activation | None  # None: not finished within the wait (or non-blocking)
-
-
 ACTION_CONCURRENCY_ANNOTATION = "concurrentInvocations"
 
 
@@ -101,7 +92,7 @@ def merged_payload(resolved: ResolvedAction, payload: dict[str, Any] | None) -> 
     refuse payload keys that override defined parameters."""
     params = resolved.parameters
     if payload and resolved.action.annotations.is_truthy("final"):
-        defined = set(params.keys())
+        defined = {k for k, v in params.as_dict().items() if v is not None}  # OpenWhisk's
         if defined & set(payload):
             raise InvalidArgument(
                 "Request defines parameters that are not allowed (e.g., reserved properties)."
@@ -139,12 +130,16 @@ class InvocationService:
         self._config = config
         self._clock_ms = clock_ms
         self._controller = ControllerInstanceId(config.controller_id)
-        self.redeliverer: Redeliverer | None = None
         # a write-behind store keeps records completed elsewhere readable until they land
         self._remember: Callable[[ActivationRecord], None] | None = getattr(
             store, "remember", None
         )
         self._action_flights: set[str] = set()  # activations counted against their action
+        # counters kept in memory release in place: no task per activation for it
+        self._releasing: set[asyncio.Future[None]] = set()
+        self._release_nowait: Callable[[str], None] | None = getattr(
+            throttles, "release_nowait", None
+        )
 
     async def admit(
         self,
@@ -165,26 +160,10 @@ class InvocationService:
                 await self._throttles.release(activation_id)
             raise refused
 
-    async def invoke(
-        self,
-        identity: Identity,
-        limits: NamespaceLimits,
-        resolved: ResolvedAction,
-        payload: dict[str, Any] | None,
-        *,
-        blocking: bool,
-        wait_ms: int | None,
-        tid: str,
-        api_key: str | None = None,
-        cause: str | None = None,
-        extra_annotations: list[dict[str, Any]] | None = None,
-        throttle: bool = True,
-        internal: bool = False,
-        attempt: int = 0,
-        first_id: str | None = None,
-    ) -> InvokeOutcome:
-        """Run one primitive action. ``internal`` calls (sequence components) may wait past the
-        public blocking cap, up to the action's own time limit plus the margin."""
+    async def run(self, request: InvocationRequest) -> InvokeOutcome:
+        """Run one plain action. A non-blocking outcome carries the completion future."""
+        resolved = request.resolved
+        identity, limits = request.identity, request.limits
         action = resolved.action
         if isinstance(action.exec, SequenceExec):
             raise InvalidArgument("A sequence is not a primitive action.")
@@ -192,27 +171,24 @@ class InvocationService:
             raise InvalidArgument(
                 f"The kind '{action.exec.kind}' is not allowed in this namespace."
             )
-        content = merged_payload(resolved, payload)
+        content = merged_payload(resolved, request.payload)
         accepted = self._clock_ms()
         activation_id = ActivationId.new()
         aid = str(activation_id)
         expires = accepted + 2 * max(action.limits.timeout, 60_000) + 60_000
-        if throttle:
-            await self.admit(identity, limits, aid, expires)
-        else:
+        if request.internal:
             await self._throttles.acquire(identity.namespace, aid, expires)
+        else:
+            await self.admit(identity, limits, aid, expires)
         await self._admit_action(action, aid, expires)
-        extra_annotations = [
-            *(extra_annotations or []),
-            *retry_annotations(attempt, first_id or aid),
-        ]
-        passed = _passed_annotations(resolved, extra_annotations)
+        passed = _passed_annotations(resolved, request.annotations)
         notes = [
             annotation("path", f"{action.fqn.path}/{action.fqn.name}"),
             annotation("kind", action.exec.kind),
             annotation("limits", action.limits.to_json()),
             *passed,
         ]
+        cause = request.cause
         pending = Activation.pending(
             namespace=identity.namespace,
             name=action.fqn.name,
@@ -229,11 +205,12 @@ class InvocationService:
         except BaseException:
             await self._release(aid)
             raise
-        extra: dict[str, Any] = {"wait_start_ms": accepted, "annotations": passed}
-        if api_key is not None and action.annotations.is_truthy("provide-api-key"):
-            extra["api_key"] = api_key
+        api_key = request.api_key
+        if api_key is not None and not action.annotations.is_truthy("provide-api-key"):
+            api_key = None
+        blocking, wait_ms = request.blocking, request.wait_ms
         message = ActivationMessage(
-            transid=TransactionId(tid or uuid.uuid4().hex, accepted),
+            transid=TransactionId(request.tid or uuid.uuid4().hex, accepted),
             action=ActionRef(
                 path=action.fqn.path, name=action.fqn.name, version=str(action.version)
             ),
@@ -248,7 +225,9 @@ class InvocationService:
             init_args=tuple(resolved.parameters.init_keys()),
             cause=cause,
             deadline_ms=accepted + wait_ms if blocking and wait_ms else None,
-            extra=extra,
+            wait_start_ms=accepted,
+            annotations=tuple(passed),
+            api_key=api_key,
         )
         try:
             ack = await asyncio.wait_for(
@@ -277,25 +256,10 @@ class InvocationService:
             )
             await self._store.put_activation(record_of(failed, package))
             raise
-        ack.add_done_callback(lambda _: asyncio.ensure_future(self._release(aid)))
+        ack.add_done_callback(lambda _: self._release_when_done(aid))
         if not blocking:
-            policy = policy_from_annotations(action.annotations.as_dict())
-            if policy.active and self.redeliverer is not None:
-                self.redeliverer.watch(
-                    ack,
-                    policy=policy,
-                    identity=identity,
-                    limits=limits,
-                    resolved=resolved,
-                    payload=payload,
-                    activation_id=aid,
-                    first_id=first_id or aid,
-                    attempt=attempt,
-                    tid=tid,
-                    api_key=api_key,
-                    cause=cause,
-                )
-            return InvokeOutcome(aid, None)
+            return InvokeOutcome(aid, None, ack)
+        internal = request.internal
         wait = wait_ms if internal and wait_ms else self.blocking_wait_ms(action, wait_ms)
         try:
             result = await asyncio.wait_for(asyncio.shield(ack), wait / 1000)
@@ -322,6 +286,18 @@ class InvocationService:
                 "Too many concurrent requests in flight for this action "
                 f"(count: {before}, allowed: {allowed})."
             )
+
+    def _release_when_done(self, aid: str) -> None:
+        nowait = self._release_nowait
+        if nowait is None:
+            task = asyncio.ensure_future(self._release(aid))
+            self._releasing.add(task)
+            task.add_done_callback(self._releasing.discard)
+            return
+        nowait(aid)
+        if aid in self._action_flights:
+            self._action_flights.discard(aid)
+            nowait(action_flight_id(aid))
 
     async def _release(self, aid: str) -> None:
         await self._throttles.release(aid)
@@ -371,15 +347,17 @@ class InvocationService:
 
 
 def _passed_annotations(
-    resolved: ResolvedAction, extra: list[dict[str, Any]] | None
+    resolved: ResolvedAction, extra: Sequence[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """Record annotations the invoker cannot know: ``binding``, ``causedBy`` and the like."""
     notes: list[dict[str, Any]] = []
     if resolved.package is not None and resolved.package.binding is not None:
         b = resolved.package.binding.fqn
         notes.append(annotation("binding", f"{b.namespace}/{b.name}"))
-    notes.extend(extra or [])
+    notes.extend(extra)
     return notes
 
 
 Forced = Callable[[str, str], Awaitable[None]]
+
+__all__ = ["InvocationConfig", "InvocationService", "InvokeOutcome", "record_of"]

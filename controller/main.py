@@ -12,6 +12,7 @@ import structlog
 from aiohttp import web
 
 from controller.app import build_app
+from controller.metrics import register_controller_metrics
 from controller.throttle import ThrottleCounter
 from controller.wiring import AssembledController, assemble_controller
 from whisk import eventloop
@@ -19,6 +20,7 @@ from whisk.bus import open_bus
 from whisk.bus.ports import Bus
 from whisk.config import Settings, load_settings
 from whisk.logs import configure_logging
+from whisk.metrics import Metrics
 from whisk.store import open_store
 from whisk.store.ports import Store
 
@@ -38,11 +40,19 @@ class RunningController:
 
 
 async def start_controller(
-    settings: Settings, store: Store, bus: Bus, *, throttles: ThrottleCounter | None = None
+    settings: Settings,
+    store: Store,
+    bus: Bus,
+    *,
+    throttles: ThrottleCounter | None = None,
+    metrics: Metrics | None = None,
 ) -> RunningController:
-    """Assemble the controller on ``store`` and ``bus`` and start listening."""
+    """Assemble the controller on ``store`` and ``bus`` and start listening; ``GET /metrics``
+    serves ``metrics`` (this process's, shared with an invoker in standalone)."""
     assembled = await assemble_controller(settings, store, bus, throttles=throttles)
-    runner = web.AppRunner(build_app(assembled.controller), access_log=None)
+    metrics = metrics or Metrics()
+    register_controller_metrics(metrics, assembled)
+    runner = web.AppRunner(build_app(assembled.controller, metrics), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any, Protocol
 
 import structlog
 
-from controller.resolve import ResolvedAction
-from controller.retries import RetryPolicy, failure_payload
+from controller.requests import InvocationRequest, InvokeOutcome
+from controller.retries import RetryPolicy, failure_payload, policy_from_annotations
 from whisk.bus.ports import Bus, Producer
 from whisk.entities.activation import Activation, annotation
 from whisk.entities.names import FullyQualifiedName
@@ -20,57 +21,63 @@ from whisk.entities.namespace_limits import NamespaceLimits
 from whisk.entities.trigger import Trigger
 from whisk.errors import WhiskError
 from whisk.store.ports import Collection, EntityKey, Identity, Store
-
-if TYPE_CHECKING:
-    from controller.firing import TriggerFirer
-    from controller.invocation import InvocationService
+from whisk.store.records import activation_record
 
 log = structlog.get_logger(__name__)
 
 RECORD_WAIT_S = 10.0  # how long to wait for the invoker's final record after the ack
 
 
+class PlainRunner(Protocol):
+    """What the redeliverer wraps: the plain path (``InvocationService.run``)."""
+
+    async def run(self, request: InvocationRequest) -> InvokeOutcome: ...
+
+
+FireTrigger = Callable[
+    [Identity, NamespaceLimits, Trigger, dict[str, Any], str], Awaitable[str | None]
+]
+
+
 class Redeliverer:
-    def __init__(self, store: Store, bus: Bus | None = None) -> None:
+    """Wraps the plain path: a non-blocking run whose action has a retry or dead-letter policy
+    is watched until it completes; a failure runs again (``attempt`` + 1) after the backoff,
+    and the last failure goes to the dead-letter trigger (``fire_trigger``) or topic."""
+
+    def __init__(
+        self,
+        store: Store,
+        plain: PlainRunner,
+        *,
+        bus: Bus | None = None,
+        fire_trigger: FireTrigger | None = None,
+    ) -> None:
         self._store = store
+        self._plain = plain
         self._bus = bus
+        self._fire_trigger = fire_trigger
         self._producer: Producer | None = None
-        self.invocations: InvocationService | None = None
-        self.firer: TriggerFirer | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    def watch(
+    async def run(self, request: InvocationRequest) -> InvokeOutcome:
+        outcome = await self._plain.run(request)
+        if outcome.completion is not None and not request.blocking:
+            policy = policy_from_annotations(request.resolved.action.annotations.as_dict())
+            if policy.active:
+                first = request.first_id or outcome.activation_id
+                self._watch(outcome.completion, policy, request, outcome.activation_id, first)
+        return outcome
+
+    def _watch(
         self,
         ack: asyncio.Future[Any],
-        *,
         policy: RetryPolicy,
-        identity: Identity,
-        limits: NamespaceLimits,
-        resolved: ResolvedAction,
-        payload: dict[str, Any] | None,
+        request: InvocationRequest,
         activation_id: str,
         first_id: str,
-        attempt: int,
-        tid: str,
-        api_key: str | None,
-        cause: str | None,
     ) -> None:
         def done(_: asyncio.Future[Any]) -> None:
-            task = asyncio.ensure_future(
-                self._after(
-                    policy,
-                    identity,
-                    limits,
-                    resolved,
-                    payload,
-                    activation_id,
-                    first_id,
-                    attempt,
-                    tid,
-                    api_key,
-                    cause,
-                )
-            )
+            task = asyncio.ensure_future(self._after(policy, request, activation_id, first_id))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
@@ -97,58 +104,40 @@ class Redeliverer:
             await asyncio.sleep(0.1)
 
     async def _after(
-        self,
-        policy: RetryPolicy,
-        identity: Identity,
-        limits: NamespaceLimits,
-        resolved: ResolvedAction,
-        payload: dict[str, Any] | None,
-        activation_id: str,
-        first_id: str,
-        attempt: int,
-        tid: str,
-        api_key: str | None,
-        cause: str | None,
+        self, policy: RetryPolicy, request: InvocationRequest, activation_id: str, first_id: str
     ) -> None:
+        identity = request.identity
         record = await self._final_record(identity.namespace, activation_id)
         if record is None or record.response is None or record.response.success:
             return
-        if policy.should_retry(attempt) and self.invocations is not None:
+        attempt = request.attempt
+        if policy.should_retry(attempt):
             await asyncio.sleep(policy.delay_ms(attempt + 1) / 1000)
+            retry = replace(
+                request,
+                attempt=attempt + 1,
+                first_id=first_id,
+                annotations=(
+                    *(a for a in request.annotations if a["key"] not in RETRY_KEYS),
+                    *retry_annotations(attempt + 1, first_id),
+                ),
+            )
             try:
-                await self.invocations.invoke(
-                    identity,
-                    limits,
-                    resolved,
-                    payload,
-                    blocking=False,
-                    wait_ms=None,
-                    tid=tid,
-                    api_key=api_key,
-                    cause=cause,
-                    attempt=attempt + 1,
-                    first_id=first_id,
-                )
+                await self.run(retry)
                 return
             except WhiskError as exc:
                 log.warning("retry refused", activation_id=activation_id, error=exc.message)
-        await self._dead_letter(policy, identity, limits, resolved, record, attempt, tid)
+        await self._dead_letter(policy, request, record)
 
     async def _dead_letter(
-        self,
-        policy: RetryPolicy,
-        identity: Identity,
-        limits: NamespaceLimits,
-        resolved: ResolvedAction,
-        record: Activation,
-        attempt: int,
-        tid: str,
+        self, policy: RetryPolicy, request: InvocationRequest, record: Activation
     ) -> None:
+        identity, resolved = request.identity, request.resolved
         action = f"{resolved.action.fqn.path}/{resolved.action.fqn.name}"
-        body = failure_payload(record.to_stored_doc(), action, attempt + 1)
+        body = failure_payload(record.to_stored_doc(), action, request.attempt + 1)
         where: str | None = None
         try:
-            if policy.dead_letter_trigger and self.firer is not None:
+            if policy.dead_letter_trigger and self._fire_trigger is not None:
                 fqn = FullyQualifiedName.parse(policy.dead_letter_trigger).resolve(
                     identity.namespace
                 )
@@ -156,7 +145,7 @@ class Redeliverer:
                 if stored is None or stored.collection is not Collection.TRIGGERS:
                     raise WhiskError(f"dead-letter trigger {fqn} does not exist")
                 trigger = Trigger.from_stored(stored.doc, stored.updated)
-                await self.firer.fire(identity, limits, trigger, body, tid=tid, api_key=None)
+                await self._fire_trigger(identity, request.limits, trigger, body, request.tid)
                 where = f"trigger:{fqn}"
             elif policy.dead_letter_topic and self._bus is not None:
                 if self._producer is None:
@@ -169,14 +158,16 @@ class Redeliverer:
         if where is None:
             return
         marked = record.with_annotation("deadLetter", where)
-        from controller.invocation import record_of  # the record shape lives there
+        previous = await self._store.get_activation(identity.namespace, str(record.activation_id))
+        await self._store.put_activation(
+            activation_record(marked, previous.package if previous else None)
+        )
 
-        stored = await self._store.get_activation(identity.namespace, str(record.activation_id))
-        await self._store.put_activation(record_of(marked, stored.package if stored else None))
+
+RETRY_KEYS = ("retryOf", "attempt")
 
 
 def retry_annotations(attempt: int, first_id: str) -> list[dict[str, Any]]:
     return [annotation("retryOf", first_id), annotation("attempt", attempt)] if attempt else []
 
 
-RetryHook = Callable[..., None]

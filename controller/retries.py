@@ -40,7 +40,7 @@ class RetryPolicy:
 
     def delay_ms(self, attempt: int) -> int:
         """The wait before retry number ``attempt`` (1-based)."""
-        return min(self.backoff_ms * 2 ** (attempt - 1), MAX_BACKOFF_MS)
+        return min(self.backoff_ms * int(2 ** (attempt - 1)), MAX_BACKOFF_MS)
 
     def should_retry(self, attempt_done: int) -> bool:
         """``attempt_done`` runs have failed so far (the first run is attempt 0)."""

@@ -19,7 +19,8 @@ from typing import Any
 import structlog
 
 from controller.background import BackgroundRuns
-from controller.invocation import InvocationService, InvokeOutcome, now_ms, record_of
+from controller.invocation import now_ms, record_of
+from controller.requests import Dispatch, InvocationRequest, InvokeOutcome
 from controller.resolve import ResolvedAction, resolve_action
 from whisk.entities.activation import (
     Activation,
@@ -29,9 +30,8 @@ from whisk.entities.activation import (
     whisk_error,
 )
 from whisk.entities.exec import MAX_SEQUENCE_LENGTH, SequenceExec
-from whisk.entities.namespace_limits import NamespaceLimits
 from whisk.errors import WhiskError
-from whisk.store.ports import Identity, Store
+from whisk.store.ports import Store
 
 log = structlog.get_logger(__name__)
 
@@ -42,67 +42,63 @@ COMPONENT_MARGIN_MS = 60_000
 class _Run:
     """What one sequence invocation shares down its nesting."""
 
-    identity: Identity
-    limits: NamespaceLimits
-    tid: str
-    api_key: str | None
+    request: InvocationRequest
     atomic: int = 0
 
 
 class SequenceRunner:
+    """Runs sequences; every component that is not itself a sequence goes through
+    ``dispatch`` (plain actions and conductors alike)."""
+
     def __init__(
         self,
         store: Store,
-        invocations: InvocationService,
+        dispatch: Dispatch,
         clock_ms: Callable[[], int] = now_ms,
     ) -> None:
         self._store = store
-        self._invocations = invocations
+        self._dispatch = dispatch
         self._clock_ms = clock_ms
         self._background = BackgroundRuns()
 
-    async def invoke(
-        self,
-        identity: Identity,
-        limits: NamespaceLimits,
-        resolved: ResolvedAction,
-        payload: dict[str, Any] | None,
-        *,
-        blocking: bool,
-        wait_ms: int | None,
-        tid: str,
-        api_key: str | None,
-    ) -> InvokeOutcome:
-        await self._invocations.admit(identity, limits)
-        run = _Run(identity, limits, tid, api_key)
-        pending = await self._start(run, resolved, cause=None)
-        chain = self._background.start(self._finish(run, resolved, pending, payload))
+    async def run(self, request: InvocationRequest) -> InvokeOutcome:
+        if not request.internal:
+            await self._dispatch.admit(request.identity, request.limits)
+        run = _Run(request)
+        cause = ActivationId(request.cause) if request.cause else None
+        pending = await self._start(run, request.resolved, cause=cause, topmost=True)
+        chain = self._background.start(
+            self._finish(run, request.resolved, pending, request.payload)
+        )
+        cap = self._dispatch.max_wait_ms
         return await self._background.outcome(
             str(pending.activation_id),
             chain,
-            blocking=blocking,
-            wait_ms=wait_ms,
-            cap_ms=self._invocations.max_wait_ms,
+            blocking=request.blocking,
+            wait_ms=request.wait_ms,
+            cap_ms=request.wait_ms if request.internal and request.wait_ms else cap,
         )
 
     async def close(self) -> None:
         await self._background.close()
 
     async def _start(
-        self, run: _Run, resolved: ResolvedAction, cause: ActivationId | None
+        self, run: _Run, resolved: ResolvedAction, cause: ActivationId | None, topmost: bool
     ) -> Activation:
         action = resolved.action
+        identity = run.request.identity
         notes = [
             annotation("path", f"{action.fqn.path}/{action.fqn.name}"),
             annotation("kind", "sequence"),
             annotation("limits", action.limits.to_json()),
-            annotation("topmost", True) if cause is None else annotation("causedBy", "sequence"),
+            annotation("topmost", True) if topmost else annotation("causedBy", "sequence"),
+            *(run.request.annotations if topmost else ()),
         ]
         pending = Activation.pending(
-            namespace=run.identity.namespace,
+            namespace=identity.namespace,
             name=action.fqn.name,
             version=str(action.version),
-            subject=run.identity.subject,
+            subject=identity.subject,
             activation_id=ActivationId.new(),
             start=self._clock_ms(),
             annotations=notes,
@@ -160,30 +156,27 @@ class SequenceRunner:
         assert isinstance(resolved.action.exec, SequenceExec)
         response = whisk_error("The sequence has no components.")
         for component in resolved.action.exec.components:
-            target = await resolve_action(self._store, run.identity, component)
+            target = await resolve_action(self._store, run.request.identity, component)
             args = value if isinstance(value, dict) else {"value": value}
             finished: Activation | None
             if isinstance(target.action.exec, SequenceExec):
-                nested = await self._start(run, target, cause=pending.activation_id)
+                nested = await self._start(
+                    run, target, cause=pending.activation_id, topmost=False
+                )
                 finished = await self._finish(run, target, nested, args)
                 aid = str(nested.activation_id)
             else:
                 run.atomic += 1
                 if run.atomic > MAX_SEQUENCE_LENGTH:
                     return whisk_error("Too many actions in the sequence.")
-                outcome = await self._invocations.invoke(
-                    run.identity,
-                    run.limits,
-                    target,
-                    args,
-                    blocking=True,
-                    wait_ms=target.action.limits.timeout + COMPONENT_MARGIN_MS,
-                    tid=run.tid,
-                    api_key=run.api_key,
-                    cause=str(pending.activation_id),
-                    extra_annotations=[annotation("causedBy", "sequence")],
-                    throttle=False,
-                    internal=True,
+                outcome = await self._dispatch.run(
+                    run.request.step(
+                        target,
+                        args,
+                        cause=str(pending.activation_id),
+                        wait_ms=target.action.limits.timeout + COMPONENT_MARGIN_MS,
+                        annotations=(annotation("causedBy", "sequence"),),
+                    )
                 )
                 finished, aid = outcome.activation, outcome.activation_id
             ids.append(aid)

@@ -78,6 +78,9 @@ class MemoryThrottleCounter:
         return before
 
     async def release(self, activation_id: str) -> None:
+        self.release_nowait(activation_id)
+
+    def release_nowait(self, activation_id: str) -> None:
         namespace = self._owner.pop(activation_id, None)
         if namespace is not None:
             self._flights.get(namespace, {}).pop(activation_id, None)

@@ -13,18 +13,16 @@ import structlog
 from controller.admission import ReconciledThrottleCounter
 from controller.cache_sync import CacheSync
 from controller.catalog import install_catalog
-from controller.conductors import ConductorRunner
 from controller.context import Controller
 from controller.feeds.service import FeedService
-from controller.firing import TriggerFirer
 from controller.invocation import InvocationConfig, InvocationService
 from controller.loadbalancer.acks import ActivationEntry
 from controller.loadbalancer.balancer import BalancerConfig, LoadBalancer
 from controller.pending import PendingPolicy
 from controller.pending_sweeper import PendingSweeper, SweeperConfig
-from controller.redelivery import Redeliverer
-from controller.sequences import SequenceRunner
+from controller.runner import ActionRunner
 from controller.throttle import MemoryThrottleCounter, ThrottleCounter
+from controller.traffic import TrafficGate
 from whisk.bus.ports import Bus
 from whisk.config import Settings
 from whisk.store import shared_throttle_counter
@@ -39,10 +37,7 @@ log = structlog.get_logger(__name__)
 class AssembledController:
     controller: Controller
     balancer: LoadBalancer
-    sequences: SequenceRunner
-    firer: TriggerFirer
-    conductors: ConductorRunner
-    redeliverer: Redeliverer
+    runner: ActionRunner
     feeds: FeedService | None = None  # feeds: alarms and Kafka triggers (controller/feeds)
     cache_sync: CacheSync | None = None  # entity-cache invalidation between controllers
     pending_sweeper: PendingSweeper | None = None  # closes pending records past hope
@@ -55,10 +50,7 @@ class AssembledController:
             await self.feeds.close()
         if self.cache_sync is not None:
             await self.cache_sync.close()
-        await self.redeliverer.close()
-        await self.firer.close()
-        await self.conductors.close()
-        await self.sequences.close()
+        await self.runner.close()
         await self.balancer.close()
         if self.admission is not None:
             await self.admission.close()
@@ -73,7 +65,7 @@ async def assemble_controller(
 ) -> AssembledController:
     controller_id = str(settings.controller_id)
     if settings.entity_cache_seconds > 0 and not isinstance(store, MemoryStore):
-        store = CachingStore(store, settings.entity_cache_seconds)  # type: ignore[assignment]
+        store = CachingStore(store, settings.entity_cache_seconds)
     counter = throttles or admission_counter(settings, store)
     invocations: InvocationService | None = None
 
@@ -103,23 +95,17 @@ async def assemble_controller(
             controller_id=controller_id, max_blocking_wait_ms=settings.max_blocking_wait_ms
         ),
     )
-    sequences = SequenceRunner(store, invocations)
-    conductors = ConductorRunner(store, invocations, sequences)
-    firer = TriggerFirer(store, invocations, counter, sequences)
-    redeliverer = Redeliverer(store, bus)
-    redeliverer.invocations, redeliverer.firer = invocations, firer
-    invocations.redeliverer = redeliverer
+    runner = ActionRunner(store, invocations, counter, bus=bus)
     ctl = Controller(
         settings=settings,
         store=store,
         manifest=settings.load_manifest(),
-        invocations=invocations,
-        sequences=sequences,
-        conductors=conductors,
-        firer=firer,
+        runner=runner,
+        firer=runner.firer,
         invoker_health=balancer.invoker_health,
+        traffic=TrafficGate(counter),
     )
-    assembled = AssembledController(ctl, balancer, sequences, firer, conductors, redeliverer)
+    assembled = AssembledController(ctl, balancer, runner)
     if isinstance(counter, ReconciledThrottleCounter):
         assembled.admission = counter
         counter.start()
@@ -133,7 +119,7 @@ async def assemble_controller(
         assembled.pending_sweeper.start()
     # -- feeds: the /whisk.system catalog, then the providers (controller/catalog, /feeds) --
     await install_catalog(store, ctl.rules_for)
-    assembled.feeds = FeedService(store, firer, ctl.limits_for, f"controller{controller_id}")
+    assembled.feeds = FeedService(store, runner.firer, ctl.limits_for, f"controller{controller_id}")
     await assembled.feeds.start()
     # -- end feeds --
     return assembled

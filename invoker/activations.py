@@ -28,11 +28,8 @@ def entity_key(message: ActivationMessage) -> EntityKey:
 
 
 def passed_annotations(message: ActivationMessage) -> tuple[dict[str, Any], ...]:
-    """The record annotations the controller passed in ``extra`` (``binding``, ``causedBy``)."""
-    notes = message.extra.get("annotations")
-    if not isinstance(notes, list):
-        return ()
-    return tuple(dict(n) for n in notes if isinstance(n, dict) and isinstance(n.get("key"), str))
+    """The record annotations the controller passed (``binding``, ``causedBy``)."""
+    return message.annotations
 
 
 def package_of(message: ActivationMessage) -> str | None:
@@ -79,8 +76,6 @@ def run_request(
     content = message.content
     if isinstance(content, dict):
         init_params.update({k: content[k] for k in message.init_args if k in content})
-    wait_start = message.extra.get("wait_start_ms")
-    api_key = message.extra.get("api_key")
     limits = action.limits
     return RunRequest(
         activation_id=ActivationId(message.activation_id),
@@ -92,10 +87,12 @@ def run_request(
         revision=revision,
         exec=exec_spec(action, manifest),
         limits=RunLimits(limits.timeout, limits.memory, limits.logs, limits.concurrency),
-        wait_start_ms=wait_start if type(wait_start) is int else message.transid.start_ms,
+        wait_start_ms=(
+            message.transid.start_ms if message.wait_start_ms is None else message.wait_start_ms
+        ),
         params=content if content is not None else {},
         init_params=init_params,
-        api_key=api_key if isinstance(api_key, str) else None,
+        api_key=message.api_key,
         cause=ActivationId(message.cause) if message.cause else None,
         annotations=passed_annotations(message),
     )

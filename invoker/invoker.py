@@ -64,15 +64,15 @@ class Invoker:
             log.exception(
                 "the pool could not run the activation",
                 activation_id=str(request.activation_id),
-                transaction_id=request.transaction_id,
+                transid=request.transaction_id,
             )
             now = self._wall_ms()
             message = getattr(exc, "message", None) or "Failed to run the action."
             outcome = RunOutcome(whisk_error(message), now, now)
-        log.info(
+        log.debug(  # per activation: debug only (metrics carry the counts)
             "activation finished",
             activation_id=str(request.activation_id),
-            transaction_id=request.transaction_id,
+            transid=request.transaction_id,
             invoker=self._config.name,
             action=request.action,
             status=outcome.response.status_code.status,

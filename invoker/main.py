@@ -25,21 +25,24 @@ import click
 import structlog
 
 from invoker.containers.docker import DockerFactory
-from invoker.containers.docker_api import DEFAULT_SOCKET, DockerApi
 from invoker.containers.docker_config import DockerSettings
+from invoker.containers.docker_engine import DockerEngine
 from invoker.containers.ports import ContainerFactory
 from invoker.containers.process import ProcessFactory, ProcessSettings
+from invoker.health import start_health_server
 from invoker.invoker import Invoker, InvokerConfig
+from invoker.metrics import register_invoker_metrics
 from invoker.pool.config import PoolConfig, stem_cells_from_manifest
 from invoker.pool.pool import ContainerPool
 from invoker.service import InvokerService, InvokerServiceConfig
 from whisk import eventloop
 from whisk.bus import Bus, open_bus
-from whisk.config import DEFAULT_RUNTIMES_MANIFEST, SettingsError, load_settings
+from whisk.config import DEFAULT_RUNTIMES_MANIFEST, SettingsError, env_int, load_settings
 from whisk.entities.runtimes import RuntimeManifest
 from whisk.errors import WhiskError
 from whisk.logs import configure_logging
 from whisk.messages import InvokerInstanceId
+from whisk.metrics import Metrics
 from whisk.store import open_store
 from whisk.store.ports import Store
 
@@ -62,17 +65,21 @@ class InvokerSettings:
     stem_cells: bool = True
     ping_interval_s: float = 1.0
     topic_prefix: str = ""
-    docker_socket: str = DEFAULT_SOCKET
+    docker_host: str | None = None  # None: DOCKER_HOST / the docker context / the local socket
     runtime_dir: str | None = None  # sockets / process dirs (factory default when None)
     pause_grace_s: float = 10.0  # Docker only; processes are never paused
     api_host: str | None = None  # __OW_API_HOST in every action container
     cluster: str = ""  # names this deployment: containers of other stacks are not our orphans
+    health_port: int | None = None  # GET /ping and /metrics (OpenWhisk's 8085); None: none
+    health_host: str = "0.0.0.0"
 
     def __post_init__(self) -> None:
         if self.instance < 0:
             raise SettingsError(f"the invoker id must be >= 0, got {self.instance}")
         if self.user_memory_mb <= 0:
             raise SettingsError("the invoker needs some user memory (MB > 0)")
+        if self.health_port is not None and not 0 < self.health_port < 65536:
+            raise SettingsError(f"the health port must be 1-65535, got {self.health_port}")
 
     @property
     def name(self) -> str:
@@ -87,33 +94,38 @@ class InvokerSettings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
-def _int(environ: Mapping[str, str], name: str, default: int) -> int:
-    raw = environ.get(name) or ""
-    try:
-        return int(raw) if raw else default
-    except ValueError:
-        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
-
-
 def load_invoker_settings(environ: Mapping[str, str]) -> InvokerSettings:
     """``WHISK_INVOKER_*`` variables, plus the manifest and the smallest action memory the
     controller uses (``WHISK_RUNTIMES_MANIFEST``, ``WHISK_LIMIT_MEMORY_MIN_MB``)."""
     base = load_settings(environ)
+    health_port = env_int(environ, "WHISK_INVOKER_HEALTH_PORT", 0) or None
     factory = environ.get("WHISK_INVOKER_FACTORY") or FactoryChoice.AUTO.value
     if factory not in set(FactoryChoice):
         raise SettingsError(f"WHISK_INVOKER_FACTORY must be docker, process or auto: {factory!r}")
     return InvokerSettings(
-        instance=_int(environ, "WHISK_INVOKER_ID", 0),
-        user_memory_mb=_int(environ, "WHISK_INVOKER_USER_MEMORY_MB", 2048),
+        instance=env_int(environ, "WHISK_INVOKER_ID", 0),
+        user_memory_mb=env_int(environ, "WHISK_INVOKER_USER_MEMORY_MB", 2048),
         factory=FactoryChoice(factory),
         runtimes_manifest=base.runtimes_manifest,
         min_action_memory_mb=base.system_limits.ranges.memory_mb.min,
         topic_prefix=environ.get("WHISK_KAFKA_TOPIC_PREFIX", ""),
-        docker_socket=environ.get("WHISK_DOCKER_SOCKET") or DEFAULT_SOCKET,
+        docker_host=_docker_host(environ),
         runtime_dir=environ.get("WHISK_INVOKER_RUNTIME_DIR") or None,
         api_host=environ.get("WHISK_API_HOST") or None,
         cluster=environ.get("WHISK_INVOKER_CLUSTER") or environ.get("WHISK_KAFKA_TOPIC_PREFIX", ""),
+        health_port=health_port,
+        health_host=environ.get("WHISK_INVOKER_HEALTH_HOST") or "0.0.0.0",
     )
+
+
+def _docker_host(environ: Mapping[str, str]) -> str | None:
+    """``WHISK_DOCKER_HOST`` (any Docker host URL), else ``WHISK_DOCKER_SOCKET`` (a Unix socket
+    path), else None: the Docker SDK's own choice (``DOCKER_HOST``, TLS variables, context)."""
+    if host := environ.get("WHISK_DOCKER_HOST"):
+        return host
+    if socket_path := environ.get("WHISK_DOCKER_SOCKET"):
+        return f"unix://{socket_path}"
+    return None
 
 
 def _manifest(path: Path) -> tuple[RuntimeManifest, dict[str, Any]]:
@@ -124,27 +136,25 @@ def _manifest(path: Path) -> tuple[RuntimeManifest, dict[str, Any]]:
     return RuntimeManifest.from_json(raw), raw
 
 
-async def docker_answers(socket_path: str) -> bool:
-    api = DockerApi(socket_path)
+async def docker_answers(host: str | None) -> bool:
+    engine = DockerEngine(host, workers=1)
     try:
-        return await api.ping()
-    except WhiskError:
-        return False
+        return await engine.ping()
     finally:
-        await api.close()
+        await engine.close()
 
 
-async def missing_images(socket_path: str, images: list[str]) -> list[str]:
-    api = DockerApi(socket_path)
+async def missing_images(host: str | None, images: list[str]) -> list[str]:
+    engine = DockerEngine(host, workers=1)
     missing = []
     try:
         for image in images:
             try:
-                await api.inspect_image(image)
+                await engine.inspect_image(image)
             except WhiskError:
                 missing.append(image)
     finally:
-        await api.close()
+        await engine.close()
     return missing
 
 
@@ -154,12 +164,12 @@ async def make_factory(
     choice = settings.factory
     if choice is FactoryChoice.AUTO:
         choice = FactoryChoice.PROCESS
-        if not await docker_answers(settings.docker_socket):
+        if not await docker_answers(settings.docker_host):
             log.warning(
                 "NO DOCKER ENGINE ANSWERS: running actions as local processes, WITHOUT ISOLATION",
-                socket=settings.docker_socket,
+                host=settings.docker_host or "DOCKER_HOST or the default socket",
             )
-        elif missing := await missing_images(settings.docker_socket, images or []):
+        elif missing := await missing_images(settings.docker_host, images or []):
             log.warning(
                 "Docker answers but the runtime images are missing: running actions as local "
                 "processes, WITHOUT ISOLATION; build the images with scripts/build-images.sh",
@@ -171,7 +181,7 @@ async def make_factory(
         docker = DockerSettings(
             instance_label=settings.label,
             user_memory_mb=settings.user_memory_mb,
-            socket_path=settings.docker_socket,
+            host=settings.docker_host,
         )
         if settings.runtime_dir:
             docker = replace(docker, runtime_dir=settings.runtime_dir)
@@ -183,10 +193,12 @@ async def make_factory(
 
 
 async def build_invoker_service(
-    settings: InvokerSettings, bus: Bus, store: Store
+    settings: InvokerSettings, bus: Bus, store: Store, metrics: Metrics | None = None
 ) -> InvokerService:
     """The invoker, wired and not started: ``await service.start()``, later ``drain()``.
-    The service closes the container factory it made; the bus and the store stay the caller's."""
+    The service closes the container factory it made; the bus and the store stay the caller's.
+    ``metrics``: where its records' figures and its pool's state go (standalone passes the
+    controller's, so one ``/metrics`` shows both)."""
     manifest, raw = _manifest(settings.runtimes_manifest)
     factory = await make_factory(settings, sorted({k.image for k in manifest.kinds.values()}))
     cells = stem_cells_from_manifest(raw) if settings.stem_cells else ()
@@ -212,7 +224,12 @@ async def build_invoker_service(
         unique_name=settings.name,
         displayed_name=settings.name,
     )
-    return InvokerService(instance, bus, store, invoker, config, on_close=(factory.close,))
+    service = InvokerService(
+        instance, bus, store, invoker, config, on_close=(factory.close,), metrics=metrics
+    )
+    if metrics is not None:
+        register_invoker_metrics(metrics, service)
+    return service
 
 
 async def serve(settings: InvokerSettings, bus_url: str, db_url: str) -> None:
@@ -223,8 +240,13 @@ async def serve(settings: InvokerSettings, bus_url: str, db_url: str) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, signals.put_nowait, sig)
     service: InvokerService | None = None
+    health = None
+    metrics = Metrics()
     try:
-        service = await build_invoker_service(settings, bus, store)
+        service = await build_invoker_service(settings, bus, store, metrics)
+        if settings.health_port is not None:
+            health = await start_health_server(metrics, settings.health_host, settings.health_port)
+            log.info("invoker health port", port=settings.health_port)
         await service.start()
         received = await signals.get()
         log.info("draining on a signal", signal=signal.Signals(received).name)
@@ -240,6 +262,8 @@ async def serve(settings: InvokerSettings, bus_url: str, db_url: str) -> None:
     finally:
         if service is not None:
             await service.close()
+        if health is not None:
+            await health.cleanup()
         await bus.close()
         await store.close()
 
@@ -249,13 +273,23 @@ async def serve(settings: InvokerSettings, bus_url: str, db_url: str) -> None:
 @click.option("--user-memory", type=int, default=None, help="MB for action containers (2048).")
 @click.option("--bus", "bus_url", default=None, help="Bus URL, e.g. kafka://127.0.0.1:59092.")
 @click.option(
+    "--health-port",
+    type=int,
+    default=None,
+    help="Port of GET /ping and /metrics (WHISK_INVOKER_HEALTH_PORT; none by default).",
+)
+@click.option(
     "--factory",
     type=click.Choice([c.value for c in FactoryChoice]),
     default=None,
     help="Where actions run: docker, process (no isolation) or auto.",
 )
 def main(
-    instance: int | None, user_memory: int | None, bus_url: str | None, factory: str | None
+    instance: int | None,
+    user_memory: int | None,
+    bus_url: str | None,
+    health_port: int | None,
+    factory: str | None,
 ) -> None:
     """Run invoker N: take activations from Kafka topic invoker<N>, run them in containers,
     store their records (WHISK_DB_URL) and acknowledge them to the controllers."""
@@ -264,6 +298,7 @@ def main(
         settings = load_invoker_settings(os.environ).with_changes(
             instance=instance,
             user_memory_mb=user_memory,
+            health_port=health_port,
             factory=FactoryChoice(factory) if factory else None,
         )
     except SettingsError as exc:

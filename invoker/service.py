@@ -12,7 +12,8 @@ For each record the feed (``invoker.feed``) takes within the pool's room:
    publish ``CombinedCompletionAndResult`` on ``completed{root controller}``: the full record
    when blocking, only the id (``shrunk``) otherwise. The ack follows the write so a caller who
    reads the record after the ack finds it. A failed write is logged as an error and the ack
-   still goes, with the full record in it.
+   still goes, with the full record in it. The record's usage (``whisk.usage``: billed ms,
+   GB-seconds, cold start, error) goes with the write, summed and flushed with the records.
 
 **Accepted** (when the feed commits the offset): the activation's task is running and either
 the pool has registered the run (``on_accepted`` of ``ContainerPool.run``: it is queued or
@@ -74,8 +75,10 @@ from whisk.messages import (
     InvokerInstanceId,
     PingMessage,
 )
+from whisk.metrics import Metrics
 from whisk.store.ports import Collection, Store
 from whisk.store.records import activation_record
+from whisk.usage import usage_of
 
 log = structlog.get_logger(__name__)
 
@@ -128,9 +131,12 @@ class InvokerService:
         *,
         on_close: Sequence[Callable[[], Awaitable[None]]] = (),
         wall_ms: Callable[[], int] = _wall_ms,
+        metrics: Metrics | None = None,
     ) -> None:
         """``on_close``: run by ``close`` once the pool is drained (the container factory's
-        ``close``, for instance). The bus and the store belong to the caller."""
+        ``close``, for instance). The bus and the store belong to the caller. ``metrics``:
+        where each completed record's figures go (the one place per process that records
+        them)."""
         self.instance = instance
         self._bus = bus
         self._store = store
@@ -138,6 +144,7 @@ class InvokerService:
         self._config = config
         self._on_close = tuple(on_close)
         self._wall_ms = wall_ms
+        self._metrics = metrics
         capacity_mb = invoker.pool.state.capacity_mb
         if capacity_mb < config.min_action_memory_mb:
             raise InvalidArgument(
@@ -163,6 +170,11 @@ class InvokerService:
     @property
     def config(self) -> InvokerServiceConfig:
         return self._config
+
+    @property
+    def consumer(self) -> Consumer | None:
+        """The ``invoker{N}`` consumer once started (its ``lag`` feeds the metrics)."""
+        return self._consumer
 
     @property
     def topic(self) -> str:
@@ -255,7 +267,7 @@ class InvokerService:
         while len(self._seen) > self._config.dedup_size:
             self._seen.popitem(last=False)
         self.capacity.take(aid)
-        log.info("activation accepted", activation_id=aid, invoker=self.instance.instance)
+        log.debug("activation accepted", activation_id=aid, invoker=self.instance.instance)
         accepted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         task = asyncio.create_task(self._activation(message, accepted), name=f"activation-{aid}")
         self._tasks[aid] = task
@@ -269,9 +281,7 @@ class InvokerService:
             if not accepted.done():
                 accepted.set_result(None)
 
-        with structlog.contextvars.bound_contextvars(
-            activation_id=aid, transaction_id=message.transid.id
-        ):
+        with structlog.contextvars.bound_contextvars(activation_id=aid, transid=message.transid.id):
             try:
                 try:
                     activation = await self._run(message, settle)
@@ -330,11 +340,15 @@ class InvokerService:
 
     async def _complete(self, message: ActivationMessage, activation: Activation) -> None:
         stored = True
+        record = activation_record(activation, package_of(message))
         try:
-            await self._store.put_activation(activation_record(activation, package_of(message)))
+            # the one place a primitive activation completes, once per id: it is metered here
+            await self._store.put_activation(record, usage_of(record))
         except Exception:
             stored = False
             log.exception("STORING THE ACTIVATION RECORD FAILED; the ack carries the record")
+        if self._metrics is not None:
+            self._metrics.record_activation(activation)
         ack = CombinedCompletionAndResult(
             transid=message.transid,
             response=activation.to_stored_doc(),

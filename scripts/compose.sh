@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Whisk's distributed stack on this machine's Docker engine (docker-compose.yml): PostgreSQL,
-# Kafka, controller0 (API on http://127.0.0.1:${WHISK_COMPOSE_PORT:-3233}), invoker0, invoker1.
+# Kafka, controller0 (API on http://127.0.0.1:${WHISK_COMPOSE_PORT:-3233}), invoker0, invoker1,
+# Prometheus (http://127.0.0.1:9090) and, given WHISK_GRAFANA_BASE, Grafana (:3000).
 #
 #   scripts/compose.sh up      engine, offline base images (scripts/build-images.sh) when missing,
 #                              Kafka jars (scripts/kafka.sh fetch), build the three images, start,
@@ -17,6 +18,10 @@
 #   WHISK_BASE_PYTHON     base image of the builds (default: whisk-base/python:3.11-slim, made
 #                         offline by scripts/build-images.sh; python:3.11-slim with a registry)
 #   WHISK_COMPOSE_PORT    host port of the API (default 3233, bound to 127.0.0.1)
+#   WHISK_PROMETHEUS_BASE base of the Prometheus image (default WHISK_BASE_PYTHON + Debian's
+#                         prometheus package; prom/prometheus:v2.53.0 with a registry)
+#   WHISK_GRAFANA_BASE    an image with Grafana (grafana/grafana-oss:11.3.0 with a registry);
+#                         unset: no Grafana (Debian has no package for it)
 #   WHISK_COMPOSE_WSKPROPS where `up` writes the credentials (default .cache/compose.wskprops)
 #   WHISK_SOCKET_DIR      host directory of the action containers' sockets, mounted at the same
 #                         path in the invokers (default /tmp/whisk-compose/sockets)
@@ -32,6 +37,7 @@ cd "${root}"
 export COMPOSE_PROJECT_NAME="${COMPOSE_PROJECT_NAME:-whisk}"
 export WHISK_COMPOSE_PORT="${WHISK_COMPOSE_PORT:-3233}"
 export WHISK_BASE_PYTHON="${WHISK_BASE_PYTHON:-whisk-base/python:3.11-slim}"
+export WHISK_PROMETHEUS_BASE="${WHISK_PROMETHEUS_BASE:-${WHISK_BASE_PYTHON}}"
 api="http://127.0.0.1:${WHISK_COMPOSE_PORT}"
 # The invokers' socket directories (WHISK_INVOKER_RUNTIME_DIR), same path on host and inside.
 export WHISK_SOCKET_DIR="${WHISK_SOCKET_DIR:-/tmp/whisk-compose/sockets}"
@@ -117,14 +123,14 @@ prepare_build_ca() {
     fi
 }
 
-# build IMAGE CONTEXT [DOCKERFILE]: docker build, printing one line per step.
+# build IMAGE CONTEXT [DOCKERFILE [BASE]]: docker build, printing one line per step.
 build() {
-    local image="$1" context="$2" dockerfile="${3:-$2/Dockerfile}" log
+    local image="$1" context="$2" dockerfile="${3:-$2/Dockerfile}" base="${4:-${WHISK_BASE_PYTHON}}" log
     log="$(mktemp)"
-    say "building ${image} (base ${WHISK_BASE_PYTHON})"
+    say "building ${image} (base ${base})"
     # Step lines of the classic builder, or stage lines of BuildKit (plain progress).
     if ! BUILDKIT_PROGRESS=plain docker build --force-rm \
-        --build-arg "BASE_IMAGE=${WHISK_BASE_PYTHON}" -f "${dockerfile}" -t "${image}" "${context}" 2>&1 | tee "${log}" \
+        --build-arg "BASE_IMAGE=${base}" -f "${dockerfile}" -t "${image}" "${context}" 2>&1 | tee "${log}" \
         | awk '/^Step [0-9]+\/[0-9]+ :|^#[0-9]+ \[/ { print "[compose]   " substr($0, 1, 110); fflush() }' >&2
     then
         tail -n 40 "${log}" >&2
@@ -193,17 +199,32 @@ up() {
     build whisk/postgres:latest deploy/postgres
     build whisk/kafka:latest deploy/kafka
     build whisk/service:latest . deploy/Dockerfile
+    build whisk/prometheus:latest deploy/prometheus deploy/prometheus/Dockerfile \
+        "${WHISK_PROMETHEUS_BASE}"
+    local profiles=()
+    if [[ -n "${WHISK_GRAFANA_BASE:-}" ]]; then
+        image_exists "${WHISK_GRAFANA_BASE}" || docker pull "${WHISK_GRAFANA_BASE}" >&2 \
+            || die "no Grafana base image ${WHISK_GRAFANA_BASE} (Debian has no grafana package)"
+        build whisk/grafana:latest deploy/grafana deploy/grafana/Dockerfile "${WHISK_GRAFANA_BASE}"
+        profiles=(--profile grafana)
+    else
+        say "no WHISK_GRAFANA_BASE: Grafana left out (dashboard JSON in deploy/grafana/dashboards)"
+    fi
     # The invokers (uid 10001) make one socket directory per action container in here.
     mkdir -p "${WHISK_SOCKET_DIR}"
     chmod 1777 "${WHISK_SOCKET_DIR}"
     WHISK_DOCKER_GID="$(stat -c %g /var/run/docker.sock)"
     export WHISK_DOCKER_GID
     say "starting the stack (project ${COMPOSE_PROJECT_NAME})"
-    "${compose[@]}" up -d --no-build --remove-orphans >&2
+    "${compose[@]}" "${profiles[@]}" up -d --no-build --remove-orphans >&2
     wait_for_ping
     create_guest
     wait_for_invokers
     say "up: API ${api}, credentials in ${wskprops}"
+    say "metrics: ${api}/metrics; Prometheus http://127.0.0.1:${WHISK_PROMETHEUS_PORT:-9090}"
+    if [[ ${#profiles[@]} -gt 0 ]]; then
+        say "Grafana: http://127.0.0.1:${WHISK_GRAFANA_PORT:-3000}/d/whisk-overview"
+    fi
 }
 
 down() {

@@ -11,5 +11,5 @@ if [[ "${WHISK_SKIP_PROVISION:-}" != "1" ]]; then
 fi
 # shellcheck disable=SC1091
 [[ -f .cache/services.env ]] && source .cache/services.env
-.venv/bin/ruff check .
+bash scripts/check.sh  # ruff, lint-imports (.importlinter), mypy (mypy.ini)
 exec .venv/bin/pytest -q -p no:cacheprovider "$@"

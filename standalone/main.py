@@ -42,7 +42,6 @@ from typing import Any
 import click
 import structlog
 
-from cli.admin import create_identity
 from controller.main import RunningController, start_controller
 from controller.throttle import MemoryThrottleCounter
 from invoker.main import InvokerSettings, build_invoker_service, load_invoker_settings
@@ -56,7 +55,9 @@ from whisk.config import Settings, load_settings
 from whisk.entities.identity import AuthKey, hash_secret, verify_secret
 from whisk.errors import InvalidArgument
 from whisk.logs import configure_logging
+from whisk.metrics import Metrics
 from whisk.store import open_store
+from whisk.store.identities import create_identity
 from whisk.store.ports import Identity, Store
 
 log = structlog.get_logger(__name__)
@@ -212,6 +213,8 @@ async def run_standalone(
     try:
         key = await ensure_guest_key(store, props_file)
         apihost = api_host(settings)
+        # one /metrics on the API port for the controller and (in this process) the invoker
+        metrics = Metrics()
         invoker_settings = invoker_settings.with_changes(
             api_host=invoker_settings.api_host or apihost
         )
@@ -228,10 +231,12 @@ async def run_standalone(
                 )
             )
         else:
-            service = await build_invoker_service(invoker_settings, bus, store)
+            service = await build_invoker_service(invoker_settings, bus, store, metrics)
             await service.start()
         # one controller: throttle counts in process, not in SQLite
-        running = await start_controller(settings, store, bus, throttles=MemoryThrottleCounter())
+        running = await start_controller(
+            settings, store, bus, throttles=MemoryThrottleCounter(), metrics=metrics
+        )
         # the invoker's first health ping makes it schedulable (about a second)
         await _until_invoker_ready(running, child, stop, READY_TIMEOUT_S[mode.value])
         written = write_credentials(

@@ -71,7 +71,9 @@ class Settings:
         return RuntimeManifest.from_json(data)
 
 
-def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+def env_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    """``name`` as an integer; ``default`` when unset or empty; SettingsError when not one. The
+    one integer reader of every ``WHISK_*`` loader (this module's and ``invoker.main``'s)."""
     raw = environ.get(name)
     if raw is None or raw == "":
         return default
@@ -81,7 +83,8 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
 
 
-def _float(environ: Mapping[str, str], name: str, default: float) -> float:
+def env_float(environ: Mapping[str, str], name: str, default: float) -> float:
+    """``name`` as a number; ``default`` when unset or empty; SettingsError when not one."""
     raw = environ.get(name)
     if raw is None or raw == "":
         return default
@@ -94,54 +97,54 @@ def _float(environ: Mapping[str, str], name: str, default: float) -> float:
 def load_settings(environ: Mapping[str, str]) -> Settings:
     ranges = LimitRanges(
         timeout_ms=Range(
-            _int(environ, "WHISK_LIMIT_TIMEOUT_MIN_MS", 100),
-            _int(environ, "WHISK_LIMIT_TIMEOUT_MAX_MS", 300_000),
-            _int(environ, "WHISK_LIMIT_TIMEOUT_DEFAULT_MS", 60_000),
+            env_int(environ, "WHISK_LIMIT_TIMEOUT_MIN_MS", 100),
+            env_int(environ, "WHISK_LIMIT_TIMEOUT_MAX_MS", 300_000),
+            env_int(environ, "WHISK_LIMIT_TIMEOUT_DEFAULT_MS", 60_000),
         ),
         memory_mb=Range(
-            _int(environ, "WHISK_LIMIT_MEMORY_MIN_MB", 128),
-            _int(environ, "WHISK_LIMIT_MEMORY_MAX_MB", 512),
-            _int(environ, "WHISK_LIMIT_MEMORY_DEFAULT_MB", 256),
+            env_int(environ, "WHISK_LIMIT_MEMORY_MIN_MB", 128),
+            env_int(environ, "WHISK_LIMIT_MEMORY_MAX_MB", 512),
+            env_int(environ, "WHISK_LIMIT_MEMORY_DEFAULT_MB", 256),
         ),
-        logs_mb=Range(0, _int(environ, "WHISK_LIMIT_LOGS_MAX_MB", 10), 10),
-        concurrency=Range(1, _int(environ, "WHISK_LIMIT_CONCURRENCY_MAX", 1), 1),
+        logs_mb=Range(0, env_int(environ, "WHISK_LIMIT_LOGS_MAX_MB", 10), 10),
+        concurrency=Range(1, env_int(environ, "WHISK_LIMIT_CONCURRENCY_MAX", 1), 1),
     )
     limits = NamespaceLimits(
-        invocations_per_minute=_int(environ, "WHISK_LIMIT_INVOCATIONS_PER_MINUTE", 60),
-        concurrent_invocations=_int(environ, "WHISK_LIMIT_CONCURRENT_INVOCATIONS", 30),
-        fires_per_minute=_int(environ, "WHISK_LIMIT_FIRES_PER_MINUTE", 60),
+        invocations_per_minute=env_int(environ, "WHISK_LIMIT_INVOCATIONS_PER_MINUTE", 60),
+        concurrent_invocations=env_int(environ, "WHISK_LIMIT_CONCURRENT_INVOCATIONS", 30),
+        fires_per_minute=env_int(environ, "WHISK_LIMIT_FIRES_PER_MINUTE", 60),
         ranges=ranges,
-        max_parameter_bytes=_int(environ, "WHISK_LIMIT_PARAMETERS_BYTES", 1 * MB),
-        max_payload_bytes=_int(environ, "WHISK_LIMIT_PAYLOAD_BYTES", 1 * MB),
+        max_parameter_bytes=env_int(environ, "WHISK_LIMIT_PARAMETERS_BYTES", 1 * MB),
+        max_payload_bytes=env_int(environ, "WHISK_LIMIT_PAYLOAD_BYTES", 1 * MB),
     )
     fmt = environ.get("WHISK_LOG_FORMAT", "json")
     if fmt not in ("json", "console"):
         raise SettingsError(f"WHISK_LOG_FORMAT must be json or console, got {fmt!r}")
     for name in ("WHISK_PENDING_SWEEP_SECONDS", "WHISK_PENDING_GRACE_SECONDS"):
-        if _float(environ, name, 0.0) < 0:
+        if env_float(environ, name, 0.0) < 0:
             raise SettingsError(f"{name} must not be negative, got {environ[name]!r}")
     return Settings(
         db_url=default_db_url(environ),
         bus_url=environ.get("WHISK_BUS_URL", "memory://"),
         host=environ.get("WHISK_HOST", "127.0.0.1"),
-        port=_int(environ, "WHISK_PORT", 3233),
-        controller_id=_int(environ, "WHISK_CONTROLLER_ID", 0),
+        port=env_int(environ, "WHISK_PORT", 3233),
+        controller_id=env_int(environ, "WHISK_CONTROLLER_ID", 0),
         log_format=fmt,
         log_level=environ.get("WHISK_LOG_LEVEL", "info"),
         system_limits=limits,
-        max_request_bytes=_int(environ, "WHISK_LIMIT_REQUEST_BYTES", 50 * MB),
-        max_code_bytes=_int(environ, "WHISK_LIMIT_CODE_BYTES", 48 * MB),
-        max_blocking_wait_ms=_int(environ, "WHISK_MAX_BLOCKING_WAIT_MS", 60_000),
-        identity_cache_seconds=_float(environ, "WHISK_IDENTITY_CACHE_SECONDS", 5.0),
-        entity_cache_seconds=_float(environ, "WHISK_ENTITY_CACHE_SECONDS", 2.0),
+        max_request_bytes=env_int(environ, "WHISK_LIMIT_REQUEST_BYTES", 50 * MB),
+        max_code_bytes=env_int(environ, "WHISK_LIMIT_CODE_BYTES", 48 * MB),
+        max_blocking_wait_ms=env_int(environ, "WHISK_MAX_BLOCKING_WAIT_MS", 60_000),
+        identity_cache_seconds=env_float(environ, "WHISK_IDENTITY_CACHE_SECONDS", 5.0),
+        entity_cache_seconds=env_float(environ, "WHISK_ENTITY_CACHE_SECONDS", 2.0),
         kafka_topic_prefix=environ.get("WHISK_KAFKA_TOPIC_PREFIX", ""),
-        controllers=_int(environ, "WHISK_CONTROLLERS", 1),
-        lb_timeout_factor=_float(environ, "WHISK_LB_TIMEOUT_FACTOR", 2.0),
-        lb_timeout_floor_ms=_int(environ, "WHISK_LB_TIMEOUT_FLOOR_MS", 60_000),
-        lb_timeout_addon_ms=_int(environ, "WHISK_LB_TIMEOUT_ADDON_MS", 60_000),
-        lb_ping_timeout_s=_float(environ, "WHISK_LB_PING_TIMEOUT_S", 10.0),
-        pending_sweep_seconds=_float(environ, "WHISK_PENDING_SWEEP_SECONDS", 60.0),
-        pending_grace_seconds=_float(environ, "WHISK_PENDING_GRACE_SECONDS", 120.0),
-        admission_sync_ms=_int(environ, "WHISK_ADMISSION_SYNC_MS", 50),
+        controllers=env_int(environ, "WHISK_CONTROLLERS", 1),
+        lb_timeout_factor=env_float(environ, "WHISK_LB_TIMEOUT_FACTOR", 2.0),
+        lb_timeout_floor_ms=env_int(environ, "WHISK_LB_TIMEOUT_FLOOR_MS", 60_000),
+        lb_timeout_addon_ms=env_int(environ, "WHISK_LB_TIMEOUT_ADDON_MS", 60_000),
+        lb_ping_timeout_s=env_float(environ, "WHISK_LB_PING_TIMEOUT_S", 10.0),
+        pending_sweep_seconds=env_float(environ, "WHISK_PENDING_SWEEP_SECONDS", 60.0),
+        pending_grace_seconds=env_float(environ, "WHISK_PENDING_GRACE_SECONDS", 120.0),
+        admission_sync_ms=env_int(environ, "WHISK_ADMISSION_SYNC_MS", 50),
         runtimes_manifest=Path(environ.get("WHISK_RUNTIMES_MANIFEST") or DEFAULT_RUNTIMES_MANIFEST),
     )

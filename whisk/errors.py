@@ -51,7 +51,7 @@ class PayloadTooLarge(RequestError):
 
 
 class Unauthenticated(WhiskError):
-    default_message = "The supplied authentication is invalid."
+    default_message = "The supplied authentication is invalid"  # OpenWhisk's, without a period
 
 
 class Forbidden(WhiskError):

@@ -1,7 +1,9 @@
 """structlog set-up: JSON lines in services, a console renderer in the CLI.
 
 Ids (transaction, activation) are bound with ``structlog.contextvars.bind_contextvars`` at the
-edge of a request and appear on every line logged while it is handled.
+edge of a request and appear on every line logged while it is handled. Their keys are one
+spelling everywhere: ``transid`` for the transaction id (OpenWhisk's name) and
+``activation_id``.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ def configure_logging(fmt: LogFormat = "json", level: str = "info") -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.StackInfoRenderer(),
-            structlog.processors.format_exc_info,
+            # JSON needs the traceback as a string; the console renderer formats it itself
+            *([structlog.processors.format_exc_info] if fmt == "json" else []),
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(

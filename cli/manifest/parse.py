@@ -246,7 +246,8 @@ def _rule(r: _Reader, package: str | None, name: str, node: yaml.Node, loc: Loca
 
 def _check_unique(specs: _Specs) -> None:
     seen: dict[str, Location] = {}
-    entities = [(f"action {s.entity}", s.loc) for s in (*specs.actions, *specs.sequences)]
+    actions: list[ActionSpec | SequenceSpec] = [*specs.actions, *specs.sequences]
+    entities = [(f"action {s.entity}", s.loc) for s in actions]
     entities += [(f"trigger {t.name}", t.loc) for t in specs.triggers]
     entities += [(f"rule {r.name}", r.loc) for r in specs.rules]
     for what, loc in entities:

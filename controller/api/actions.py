@@ -13,10 +13,13 @@ from controller.api.http import (
     read_json_sized,
     tid,
 )
-from controller.api.query import parse_bool, parse_int, parse_page
-from controller.entities import existing_for_put, find, key_of, load, save
-from controller.invocation import InvokeOutcome, check_payload
+from controller.api.query import parse_bool, parse_page, parse_timeout
+from controller.apigw.cleanup import forget_action
+from controller.entities import existing_for_put, key_of, load, save
+from controller.invocation import check_payload
+from controller.requests import InvocationRequest, InvokeOutcome
 from controller.resolve import resolve_action, resolve_package
+from controller.traffic import check_rate_limit_annotation, traffic_key
 from whisk.entities.action import Action
 from whisk.entities.activation import StatusCode
 from whisk.entities.exec import MAX_SEQUENCE_LENGTH, SequenceExec
@@ -26,6 +29,7 @@ from whisk.errors import (
     InvalidArgument,
     NotFound,
     Unavailable,
+    WrongCollection,
 )
 from whisk.store.ports import Collection, Delete, EntityStore, Identity
 
@@ -84,6 +88,8 @@ async def get_action(request: web.Request) -> web.Response:
     body = resolved.action.to_json(include_code=include_code)
     if resolved.package is not None and resolved.package.binding is not None:
         body["parameters"] = resolved.parameters.to_json()
+    if parse_bool(request.query, "stats"):
+        body["stats"] = ctl.traffic.snapshot(traffic_key(resolved.action.fqn))
     return json_response(body)
 
 
@@ -94,13 +100,14 @@ async def put_action(request: web.Request) -> web.Response:
     body = await read_json(request)
     if fqn.package is not None:
         package_fqn = FullyQualifiedName(fqn.namespace, fqn.package)
-        package = await find(ctl.store, Collection.PACKAGES, package_fqn)
-        if package is None:
-            raise NotFound()
+        package = await load(ctl.store, Collection.PACKAGES, package_fqn)
         if package.entity.is_binding:
             raise InvalidArgument("Operation not permitted on package binding.")
     previous = await existing_for_put(ctl.store, Collection.ACTIONS, fqn, overwrite)
     action = Action.from_put(fqn, body, ctl.rules_for(who), previous.entity if previous else None)
+    problem = check_rate_limit_annotation(action.annotations)
+    if problem is not None:
+        raise InvalidArgument(problem)
     if isinstance(action.exec, SequenceExec):
         await check_sequence(ctl.store, who, action)
     stored = await save(ctl.store, Collection.ACTIONS, action, previous)
@@ -112,50 +119,55 @@ async def delete_action(request: web.Request) -> web.Response:
     fqn = _fqn(request, require_own(who, request.match_info["ns"]))
     loaded = await load(ctl.store, Collection.ACTIONS, fqn)
     await ctl.store.delete(Delete(key_of(fqn), loaded.revision))
+    await forget_action(ctl.store, fqn.namespace, fqn.package, fqn.name)  # its API routes
     return json_response(loaded.entity.to_json())
 
 
 async def invoke_action(request: web.Request) -> web.StreamResponse:
     ctl, who = controller(request), await identity(request)
     fqn = _fqn(request, resolve_namespace(who, request.match_info["ns"]))
-    if ctl.invocations is None:
-        raise Unavailable(
-            "Invocation is not available: this controller has no invocation path configured."
-        )
     query = request.query
     blocking = parse_bool(query, "blocking")
     result_only = parse_bool(query, "result")
-    max_wait = ctl.invocations.max_wait_ms
-    timeout = parse_int(query, "timeout", COLLECTION)
-    if timeout is not None and not 0 < timeout <= max_wait:
-        raise InvalidArgument(f"Timeout must be number of milliseconds up to {max_wait}.")
+    timeout = parse_timeout(query, ctl.settings.max_blocking_wait_ms)
     limits = ctl.limits_for(who)
     body, size = await read_json_sized(request)
     payload = check_payload(body, limits.max_payload_bytes, size)
-    resolved = await resolve_action(ctl.store, who, fqn)
-    runner = ctl.runner_for(resolved)
+    resolved = await resolve_action(ctl.store, who, fqn)  # entitlement before availability
+    runner = ctl.runner
     if runner is None:
-        raise Unavailable("Compositions are not available on this controller.")
-    outcome = await runner.invoke(
-        who,
-        limits,
-        resolved,
-        payload,
-        blocking=blocking,
-        wait_ms=timeout,
-        tid=tid(request),
-        api_key=request_api_key(request),
+        raise Unavailable(
+            "Invocation is not available: this controller has no invocation path configured."
+        )
+    outcome = await runner.run(
+        InvocationRequest(
+            identity=who,
+            limits=limits,
+            resolved=resolved,
+            payload=payload,
+            blocking=blocking,
+            wait_ms=timeout,
+            tid=tid(request),
+            api_key=request_api_key(request),
+        )
     )
     return render_outcome(outcome, result_only)
 
 
 def render_outcome(outcome: InvokeOutcome, result_only: bool) -> web.Response:
-    """200 success; 502 application or developer error; 500 whisk error; 202 not finished."""
+    """200 success; 502 application or developer error; 500 whisk error; 202 not finished.
+
+    As OpenWhisk, a result that is a JSON array is the whole body (with or without
+    ``result=true``); otherwise the body is the activation, or its result with ``result=true``.
+    """
     headers = {"x-openwhisk-activation-id": outcome.activation_id}
     activation = outcome.activation
     if activation is None or activation.response is None:
         return json_response({"activationId": outcome.activation_id}, 202, headers)
     status = STATUS_BY_CODE[activation.response.status_code]
+    result = activation.response.result
+    if isinstance(result, list):
+        return json_response(result, status, headers)
     body = activation.to_extended_json()
     return json_response(body["response"]["result"] if result_only else body, status, headers)
 
@@ -172,7 +184,7 @@ async def check_sequence(store: EntityStore, who: Identity, sequence: Action) ->
                 raise InvalidArgument("Sequence may not refer to itself.")
             try:
                 action = (await resolve_action(store, who, component)).action
-            except (NotFound, Forbidden):
+            except (NotFound, Forbidden, WrongCollection):
                 raise InvalidArgument("Sequence component does not exist.") from None
             if isinstance(action.exec, SequenceExec):
                 total += await atomic_count(action.exec.components, seen | {str(action.fqn)})

@@ -1,4 +1,10 @@
-"""``/namespaces/{ns}/activations``: list (filters, paging, count, docs), get, result, logs."""
+"""``/namespaces/{ns}/activations``: list (filters, paging, count, docs), get, result, logs.
+
+As OpenWhisk, an activation that has not finished does not exist here yet: a get of its id (and
+of its logs and result) answers 404, and lists and counts leave it out. ``?pending=true`` (our
+extension) shows the pending records Whisk writes at acceptance: ``"response": {"status":
+"pending", "success": false}``, no ``end``.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +12,29 @@ from aiohttp import web
 
 from controller.api.auth import require_own
 from controller.api.http import controller, identity, json_response
-from controller.api.query import parse_bool, parse_int, parse_page
+from controller.api.query import malformed, parse_bool, parse_epoch, parse_page
+from whisk.entities import messages as ow
 from whisk.entities.activation import Activation, ActivationId
 from whisk.entities.names import check_name
 from whisk.errors import InvalidArgument, NotFound
 from whisk.store.ports import ActivationQuery
 
 COLLECTION = "activations"
+PENDING = "pending"  # query parameter: include records of activations still running
 
 
 def _name_filter(raw: str | None) -> tuple[str | None, str | None]:
     """``name`` is ``action`` or ``package/action`` -> (package, name)."""
-    if not raw:
+    if not raw or not raw.strip():
         return None, None
     parts = raw.strip("/").split("/")
-    if len(parts) > 2:
-        raise InvalidArgument("The name filter may only be 'action' or 'package/action'.")
-    for part in parts:
-        check_name(part)
+    try:
+        if len(parts) > 2:
+            raise InvalidArgument("too many segments")
+        for part in parts:
+            check_name(part)
+    except InvalidArgument:
+        raise malformed("name", ow.bad_name_filter(raw)) from None
     return (parts[0], parts[1]) if len(parts) == 2 else (None, parts[0])
 
 
@@ -35,16 +46,17 @@ async def list_activations(request: web.Request) -> web.Response:
     page = parse_page(query, COLLECTION, settings.list_default_limit, settings.list_max_limit)
     docs = parse_bool(query, "docs")
     if page.count and docs:
-        raise InvalidArgument("The parameter 'docs' is not permitted with 'count'.")
+        raise InvalidArgument(ow.DOCS_NOT_ALLOWED_WITH_COUNT)
     package, name = _name_filter(query.get("name"))
     filters = ActivationQuery(
         namespace=namespace,
         name=name,
         package=package,
-        since=parse_int(query, "since", COLLECTION),
-        upto=parse_int(query, "upto", COLLECTION),
+        since=parse_epoch(query, "since"),
+        upto=parse_epoch(query, "upto"),
         skip=page.skip,
         limit=page.limit,
+        include_pending=parse_bool(query, PENDING),
     )
     if page.count:
         return json_response({COLLECTION: await ctl.store.count_activations(filters)})
@@ -58,7 +70,7 @@ async def _load(request: web.Request) -> Activation:
     namespace = require_own(who, request.match_info["ns"])
     activation_id = ActivationId(request.match_info["id"])
     record = await ctl.store.get_activation(namespace, str(activation_id))
-    if record is None:
+    if record is None or (record.status_code is None and not parse_bool(request.query, PENDING)):
         raise NotFound()
     return Activation.from_stored_doc(record.doc)
 

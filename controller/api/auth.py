@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from whisk.entities.identity import verify_secret
+from whisk.entities.messages import CREDENTIALS_MISSING, CREDENTIALS_REJECTED
 from whisk.entities.names import DEFAULT_NAMESPACE, check_namespace
 from whisk.errors import Forbidden, Unauthenticated
 from whisk.store.ports import Identity, IdentityStore
@@ -40,13 +41,16 @@ class Authenticator:
     _cache: dict[str, tuple[float, Identity | None]] = field(default_factory=dict)
 
     async def identify(self, request: web.Request) -> Identity:
-        creds = basic_credentials(request.headers.get("Authorization"))
+        header = request.headers.get("Authorization")
+        creds = basic_credentials(header)
         if creds is None:
-            raise Unauthenticated()
+            # OpenWhisk's HTTP layer: no (usable) credentials vs credentials it rejects
+            missing = not header or not header.lower().startswith("basic ")
+            raise Unauthenticated(CREDENTIALS_MISSING if missing else CREDENTIALS_REJECTED)
         uuid, secret = creds
         identity = await self._lookup(uuid)
         if identity is None or identity.blocked or not verify_secret(secret, identity.key_hash):
-            raise Unauthenticated()
+            raise Unauthenticated(CREDENTIALS_REJECTED)
         return identity
 
     async def optional(self, request: web.Request) -> Identity | None:

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from whisk import errors
+from whisk.metrics import Metrics
 
 REALM = 'Basic realm="OpenWhisk secure realm"'
 
@@ -26,7 +27,7 @@ STATUS_BY_ERROR: tuple[tuple[type[errors.WhiskError], int], ...] = (
 
 DEFAULT_MESSAGES = {
     400: "The request content was malformed.",
-    401: "The supplied authentication is invalid.",
+    401: errors.Unauthenticated.default_message,
     403: "The supplied authentication is not authorized to access this resource.",
     404: "The requested resource does not exist.",
     405: "The requested method is not allowed for this resource.",
@@ -41,6 +42,35 @@ def status_for(error: errors.WhiskError) -> int:
         if isinstance(error, cls):
             return status
     return 500
+
+
+# The 429 reasons, from OpenWhisk's messages (controller/throttle.py and the per-action limit).
+REASON_ACTION_CONCURRENCY = "action_concurrency"
+REASON_CONCURRENT = "concurrent_invocations"
+REASON_FIRES_PER_MINUTE = "fires_per_minute"
+REASON_INVOCATIONS_PER_MINUTE = "invocations_per_minute"
+REASON_OTHER = "other"
+
+
+def throttle_reason(error: errors.Throttled, route: str) -> str:
+    """Which limit refused the request (pure): the message says which kind, the route whether
+    a per-minute limit was on trigger fires or on invocations."""
+    message = error.message
+    if message.startswith("Too many concurrent requests in flight for this action"):
+        return REASON_ACTION_CONCURRENCY
+    if message.startswith("Too many concurrent requests in flight"):
+        return REASON_CONCURRENT
+    if message.startswith("Too many requests in the last minute"):
+        return REASON_FIRES_PER_MINUTE if "/triggers/" in route else REASON_INVOCATIONS_PER_MINUTE
+    return REASON_OTHER
+
+
+def translate(error: errors.WhiskError, route: str, metrics: Metrics | None) -> int:
+    """The HTTP status of ``error``; a 429 is counted by reason on the way out."""
+    status = status_for(error)
+    if metrics is not None and isinstance(error, errors.Throttled):
+        metrics.record_throttle(throttle_reason(error, route))
+    return status
 
 
 def error_response(

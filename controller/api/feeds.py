@@ -22,7 +22,8 @@ from controller.api.http import controller, identity, json_response, read_json
 from controller.api.query import parse_bool
 from controller.catalog.definitions import KIND, SYSTEM_NAMESPACE
 from controller.feeds.lifecycle import FEEDS, FeedLifecycle, owner_of, provider_of
-from controller.invocation import InvokeOutcome, now_ms, record_of
+from controller.invocation import now_ms, record_of
+from controller.requests import InvokeOutcome
 from controller.resolve import resolve_action
 from whisk.entities.activation import (
     Activation,

@@ -10,11 +10,14 @@ from controller.api.auth import Authenticator
 from controller.context import Controller
 from whisk import codec
 from whisk.errors import MalformedRequest, PayloadTooLarge
+from whisk.metrics import Metrics
 from whisk.store.ports import Identity
 
 CONTROLLER_KEY = web.AppKey("controller", Controller)
 AUTH_KEY = web.AppKey("authenticator", Authenticator)
 TID_KEY = web.RequestKey("tid", str)
+METRICS_KEY = web.AppKey("metrics", Metrics)
+UNMATCHED = "unmatched"  # no route: a 404 or 405 before any handler
 
 
 def controller(request: web.Request) -> Controller:
@@ -26,7 +29,17 @@ async def identity(request: web.Request) -> Identity:
 
 
 def tid(request: web.Request) -> str:
-    return request.get(TID_KEY, "")
+    return str(request.get(TID_KEY, ""))
+
+
+def route_of(request: web.Request) -> str:
+    """The matched route's pattern (``.../actions/{name}``), never the raw URL."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else UNMATCHED
+
+
+def metrics_of(request: web.Request) -> Metrics | None:
+    return request.app.get(METRICS_KEY)
 
 
 async def read_json(request: web.Request) -> Any:

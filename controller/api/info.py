@@ -8,34 +8,44 @@ from aiohttp import web
 import whisk
 from controller.api.http import controller, json_response
 from controller.api.openapi import openapi_document
+from whisk.entities.exec import MAX_SEQUENCE_LENGTH
+from whisk.entities.namespace_limits import NamespaceLimits
+
+
+def info_limits(limits: NamespaceLimits) -> dict[str, int]:
+    """OpenWhisk's ``limits`` object of ``GET /``: its 16 fields, in its order, all integers;
+    durations in ms, memory and logs in bytes. The namespace defaults (``default_*``) are the
+    system ranges, as in a deployment without namespace-default overrides."""
+    r = limits.ranges
+    mb = 1024 * 1024
+    return {
+        "actions_per_minute": int(limits.invocations_per_minute),
+        "triggers_per_minute": int(limits.fires_per_minute),
+        "concurrent_actions": int(limits.concurrent_invocations),
+        "sequence_length": MAX_SEQUENCE_LENGTH,
+        "default_min_action_duration": r.timeout_ms.min,
+        "default_max_action_duration": r.timeout_ms.max,
+        "default_min_action_memory": r.memory_mb.min * mb,
+        "default_max_action_memory": r.memory_mb.max * mb,
+        "default_min_action_logs": r.logs_mb.min * mb,
+        "default_max_action_logs": r.logs_mb.max * mb,
+        "min_action_duration": r.timeout_ms.min,
+        "max_action_duration": r.timeout_ms.max,
+        "min_action_memory": r.memory_mb.min * mb,
+        "max_action_memory": r.memory_mb.max * mb,
+        "min_action_logs": r.logs_mb.min * mb,
+        "max_action_logs": r.logs_mb.max * mb,
+    }
 
 
 async def root_info(request: web.Request) -> web.Response:
     ctl = controller(request)
-    limits = ctl.settings.system_limits
-    r = limits.ranges
-    mb = 1024 * 1024
     return json_response(
         {
             "description": "Whisk, an OpenWhisk-compatible serverless engine",
             "support": {"github": "", "slack": ""},
             "api_paths": ["/api/v1"],
-            "limits": {
-                "actions_per_minute": limits.invocations_per_minute,
-                "triggers_per_minute": limits.fires_per_minute,
-                "concurrent_actions": limits.concurrent_invocations,
-                "sequence_length": 50,
-                "min_action_duration": r.timeout_ms.min,
-                "max_action_duration": r.timeout_ms.max,
-                "default_action_duration": r.timeout_ms.default,
-                "min_action_memory": r.memory_mb.min * mb,
-                "max_action_memory": r.memory_mb.max * mb,
-                "default_action_memory": r.memory_mb.default * mb,
-                "min_action_logs": r.logs_mb.min * mb,
-                "max_action_logs": r.logs_mb.max * mb,
-                "default_action_logs": r.logs_mb.default * mb,
-                "max_action_concurrency": r.concurrency.max,
-            },
+            "limits": info_limits(ctl.settings.system_limits),
             "runtimes": ctl.manifest.to_info_json(),
         }
     )

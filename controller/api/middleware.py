@@ -8,8 +8,8 @@ from collections.abc import Awaitable, Callable
 import structlog
 from aiohttp import web
 
-from controller.api.errors import error_response, status_for
-from controller.api.http import TID_KEY, too_large
+from controller.api.errors import error_response, translate
+from controller.api.http import TID_KEY, metrics_of, route_of, too_large
 from whisk.errors import WhiskError
 
 log = structlog.get_logger(__name__)
@@ -31,7 +31,7 @@ async def transaction_middleware(request: web.Request, handler: Handler) -> web.
     tid = request.headers.get("X-Request-ID") or uuid.uuid4().hex
     request[TID_KEY] = tid
     structlog.contextvars.clear_contextvars()
-    structlog.contextvars.bind_contextvars(tid=tid)
+    structlog.contextvars.bind_contextvars(transid=tid)
     response = await handler(request)
     response.headers["X-Request-ID"] = tid
     return response
@@ -54,7 +54,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except WhiskError as exc:
-        status = status_for(exc)
+        status = translate(exc, route_of(request), metrics_of(request))
         if status >= 500:
             log.warning("request failed", status=status, error=exc.message)
         return error_response(status, exc.message, tid)

@@ -96,10 +96,49 @@ def _entity_paths(collection: str, in_package: bool) -> dict[str, Any]:
     return paths
 
 
+def _usage_op() -> dict[str, Any]:
+    op = _op(
+        "The namespace's metered usage (primitive activations), in total and per action, "
+        "over the hour buckets overlapping the window",
+        [
+            _NS,
+            _q("since", "integer", "epoch ms (default: from the first hour)"),
+            _q("upto", "integer", "epoch ms (default: to the last hour)"),
+        ],
+    )
+    figures = {
+        "activations": {"type": "integer"},
+        "billedMs": {"type": "integer", "description": "durations rounded up to 1 ms"},
+        "gbSeconds": {"type": "number", "description": "memory GB x billed seconds"},
+        "coldStarts": {"type": "integer"},
+        "errors": {"type": "integer", "description": "activations with statusCode != 0"},
+    }
+    op["responses"]["200"]["content"]["application/json"] = {
+        "schema": {
+            "type": "object",
+            "properties": {
+                "namespace": {"type": "string"},
+                "since": {"type": "integer", "nullable": True},
+                "upto": {"type": "integer", "nullable": True},
+                **figures,
+                "actions": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"name": {"type": "string"}, **figures},
+                    },
+                },
+            },
+        }
+    }
+    return op
+
+
 def openapi_document(version: str) -> dict[str, Any]:
     paths: dict[str, Any] = {
         "/namespaces": {"get": _op("The caller's namespaces", [])},
         "/namespaces/{ns}/limits": {"get": _op("The namespace's limits", [_NS])},
+        "/namespaces/{ns}/usage": {"get": _usage_op()},
     }
     paths.update(_entity_paths("actions", in_package=True))
     paths.update(_entity_paths("packages", in_package=False))
@@ -166,26 +205,43 @@ def openapi_document(version: str) -> dict[str, Any]:
         "summary": "Call a web action (annotated web-export); no key needed",
         "parameters": [
             _NS,
-            {"name": "package", "in": "path", "required": True, "schema": {"type": "string"},
-             "description": "A package, or 'default' for none."},
-            {"name": "action", "in": "path", "required": True, "schema": {"type": "string"},
-             "description": "The action, optionally with .json/.html/.http/.text/.svg."},
+            {
+                "name": "package",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "A package, or 'default' for none.",
+            },
+            {
+                "name": "action",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "The action, optionally with .json/.html/.http/.text/.svg.",
+            },
         ],
-        "responses": {"200": {"description": "The action's response"},
-                      "202": {"description": "Response not yet ready."},
-                      "400": {"$ref": "#/components/responses/Error"},
-                      "401": {"$ref": "#/components/responses/Error"},
-                      "404": {"$ref": "#/components/responses/Error"}},
+        "responses": {
+            "200": {"description": "The action's response"},
+            "202": {"description": "Response not yet ready."},
+            "400": {"$ref": "#/components/responses/Error"},
+            "401": {"$ref": "#/components/responses/Error"},
+            "404": {"$ref": "#/components/responses/Error"},
+        },
     }
     paths["/web/{ns}/{package}/{action}"] = {
         m: web_op for m in ("get", "post", "put", "patch", "delete", "head", "options")
     }
-    paths["/feeds/{package}/{feed}"] = {"post": _op(
-        "Feed lifecycle (CREATE, READ, UPDATE, DELETE, PAUSE, UNPAUSE) of a built-in provider "
-        "(alarms, messaging); Basic auth with the trigger owner's key",
-        [{"name": "package", "in": "path", "required": True, "schema": {"type": "string"}},
-         {"name": "feed", "in": "path", "required": True, "schema": {"type": "string"}}],
-        body=True)}
+    paths["/feeds/{package}/{feed}"] = {
+        "post": _op(
+            "Feed lifecycle (CREATE, READ, UPDATE, DELETE, PAUSE, UNPAUSE) of a built-in provider "
+            "(alarms, messaging); Basic auth with the trigger owner's key",
+            [
+                {"name": "package", "in": "path", "required": True, "schema": {"type": "string"}},
+                {"name": "feed", "in": "path", "required": True, "schema": {"type": "string"}},
+            ],
+            body=True,
+        )
+    }
     return {
         "openapi": "3.0.3",
         "info": {"title": "Whisk API (OpenWhisk API v1 compatible)", "version": version},

@@ -10,6 +10,7 @@ from controller.api.http import controller, identity, json_response, read_json
 from controller.api.query import parse_bool, parse_page
 from controller.entities import existing_for_put, key_of, load, save
 from controller.resolve import resolve_package
+from whisk.entities import messages as ow
 from whisk.entities.action import Action
 from whisk.entities.names import FullyQualifiedName, check_package_name
 from whisk.entities.package import Package
@@ -93,12 +94,12 @@ async def _check_binding(request: web.Request, package: Package) -> None:
     assert package.binding is not None
     target_stored = await ctl.store.get(key_of(package.binding.fqn))
     if target_stored is None:
-        raise InvalidArgument("Binding references a package that does not exist.")
+        raise InvalidArgument(ow.BINDING_DOES_NOT_EXIST)
     if target_stored.collection != Collection.PACKAGES:
-        raise Conflict("Binding references an entity that is not a package.")
+        raise Conflict(ow.REQUESTED_BINDING_IS_NOT_VALID)
     target = Package.from_stored(target_stored.doc)
     if target.is_binding:
-        raise InvalidArgument("Cannot bind to another package binding.")
+        raise InvalidArgument(ow.BINDING_CANNOT_REFERENCE_BINDING)
     if target.fqn.namespace != who.namespace and not target.publish:
         raise Forbidden()
     if target.fqn == package.fqn:

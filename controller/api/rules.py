@@ -13,10 +13,11 @@ from controller.api.http import controller, identity, json_response, read_json
 from controller.api.query import parse_bool, parse_page
 from controller.entities import existing_for_put, find, key_of, load, put_of
 from controller.resolve import resolve_action
+from whisk.entities import messages as ow
 from whisk.entities.names import FullyQualifiedName
 from whisk.entities.rule import Rule
 from whisk.entities.trigger import ReducedRule, RuleStatus
-from whisk.errors import Forbidden, InvalidArgument, NotFound
+from whisk.errors import Forbidden, InvalidArgument, NotFound, WrongCollection
 from whisk.store.ports import Collection, Delete, Write
 
 COLLECTION = "rules"
@@ -63,11 +64,11 @@ async def put_rule(request: web.Request) -> web.Response:
         raise Forbidden()
     trigger = await find(ctl.store, Collection.TRIGGERS, rule.trigger)
     if trigger is None:
-        raise InvalidArgument(f"The trigger '{rule.trigger}' does not exist.")
+        raise InvalidArgument(ow.entity_does_not_exist("trigger", str(rule.trigger)))
     try:
         await resolve_action(ctl.store, who, rule.action)
-    except NotFound:
-        raise InvalidArgument(f"The action '{rule.action}' does not exist.") from None
+    except (NotFound, WrongCollection):
+        raise InvalidArgument(ow.entity_does_not_exist("action", str(rule.action))) from None
     writes: list[Write] = [put_of(Collection.RULES, rule, previous)]
     status = RuleStatus.ACTIVE
     if old is not None and old.trigger != rule.trigger:

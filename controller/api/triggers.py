@@ -17,9 +17,10 @@ from controller.api.http import (
 from controller.api.query import parse_bool, parse_page
 from controller.entities import existing_for_put, key_of, load, save
 from controller.invocation import check_payload
+from controller.traffic import check_rate_limit_annotation, traffic_key
 from whisk.entities.names import FullyQualifiedName
 from whisk.entities.trigger import Trigger
-from whisk.errors import Unavailable
+from whisk.errors import InvalidArgument, Unavailable
 from whisk.store.ports import Collection, Delete
 
 COLLECTION = "triggers"
@@ -44,7 +45,11 @@ async def list_triggers(request: web.Request) -> web.Response:
 async def get_trigger(request: web.Request) -> web.Response:
     ctl, who = controller(request), await identity(request)
     fqn = _fqn(request, require_own(who, request.match_info["ns"]))
-    return json_response((await load(ctl.store, Collection.TRIGGERS, fqn)).entity.to_json())
+    body = (await load(ctl.store, Collection.TRIGGERS, fqn)).entity.to_json()
+    if parse_bool(request.query, "stats"):
+        body["stats"] = ctl.traffic.snapshot(traffic_key(fqn))
+    return json_response(body)
+
 
 
 async def put_trigger(request: web.Request) -> web.Response:
@@ -54,6 +59,9 @@ async def put_trigger(request: web.Request) -> web.Response:
     body = await read_json(request)
     previous = await existing_for_put(ctl.store, Collection.TRIGGERS, fqn, overwrite)
     trigger = Trigger.from_put(fqn, body, ctl.rules_for(who), previous.entity if previous else None)
+    problem = check_rate_limit_annotation(trigger.annotations)
+    if problem is not None:
+        raise InvalidArgument(problem)
     stored = await save(ctl.store, Collection.TRIGGERS, trigger, previous)
     return json_response(stored.to_json())
 
@@ -77,9 +85,12 @@ async def fire_trigger(request: web.Request) -> web.StreamResponse:
     body, size = await read_json_sized(request)
     payload = check_payload(body, limits.max_payload_bytes, size)
     trigger = (await load(ctl.store, Collection.TRIGGERS, fqn)).entity
-    activation_id = await ctl.firer.fire(
-        who, limits, trigger, payload, tid=tid(request), api_key=request_api_key(request)
-    )
+    key = traffic_key(fqn)
+    await ctl.traffic.admit("trigger", key, trigger.annotations)  # counts its own 429s
+    with ctl.traffic.counting(key):
+        activation_id = await ctl.firer.fire(
+            who, limits, trigger, payload, tid=tid(request), api_key=request_api_key(request)
+        )
     if activation_id is None:
         return web.Response(status=204)
     return json_response({"activationId": activation_id}, 202)

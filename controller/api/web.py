@@ -13,10 +13,12 @@ import structlog
 from aiohttp import web
 from multidict import CIMultiDict
 
-from controller.api.errors import error_response, status_for
-from controller.api.http import AUTH_KEY, controller, tid, too_large
+from controller.api.errors import error_response, translate
+from controller.api.http import AUTH_KEY, controller, metrics_of, route_of, tid, too_large
 from controller.context import Controller
+from controller.requests import InvocationRequest
 from controller.resolve import ResolvedAction, resolve_action
+from controller.traffic import traffic_key
 from controller.webactions.auth import AuthKind, auth_requirement
 from controller.webactions.cors import cors_headers
 from controller.webactions.paths import WebPath, parse_web_path
@@ -31,6 +33,7 @@ from whisk.errors import (
     Unauthenticated,
     Unavailable,
     WhiskError,
+    WrongCollection,
 )
 from whisk.store.ports import Identity
 
@@ -49,7 +52,7 @@ class _Reply:
         )
 
     def error(self, request: web.Request, exc: WhiskError) -> web.Response:
-        status = status_for(exc)
+        status = translate(exc, route_of(request), metrics_of(request))
         if status >= 500:
             log.warning("web action failed", status=status, error=exc.message)
         return error_response(status, exc.message, tid(request), self.headers)
@@ -69,6 +72,23 @@ async def _serve(request: web.Request, reply: _Reply) -> web.StreamResponse:
     ctl = controller(request)
     path = parse_web_path(request.match_info["path"])
     owner, resolved = await _load(ctl, path)
+    notes = resolved.action.annotations
+    key = traffic_key(resolved.action.fqn)
+    await ctl.traffic.admit("web action", key, notes)  # counts its own 429s
+    with ctl.traffic.counting(key) as counted:
+        response = await _run(request, reply, ctl, path, owner, resolved)
+        counted.failed = response.status >= 500
+    return response
+
+
+async def _run(
+    request: web.Request,
+    reply: _Reply,
+    ctl: Controller,
+    path: WebPath,
+    owner: Identity,
+    resolved: ResolvedAction,
+) -> web.StreamResponse:
     notes = resolved.action.annotations
     if notes.is_truthy("web-custom-options"):
         reply.headers = {}
@@ -90,18 +110,19 @@ async def _serve(request: web.Request, reply: _Reply) -> web.StreamResponse:
         final=notes.is_truthy("final"),
         defined=resolved.parameters.keys(),
     )
-    runner = ctl.sequences if resolved.action.is_sequence else ctl.invocations
+    runner = ctl.runner
     if runner is None:
         raise Unavailable()
-    outcome = await runner.invoke(
-        owner,
-        limits,
-        resolved,
-        payload,
-        blocking=True,
-        wait_ms=None,
-        tid=tid(request),
-        api_key=None,
+    outcome = await runner.run(
+        InvocationRequest(
+            identity=owner,
+            limits=limits,
+            resolved=resolved,
+            payload=payload,
+            blocking=True,
+            wait_ms=None,
+            tid=tid(request),
+        )
     )
     reply.headers[ACTIVATION_HEADER] = outcome.activation_id
     activation = outcome.activation
@@ -129,7 +150,7 @@ async def _load(ctl: Controller, path: WebPath) -> tuple[Identity, ResolvedActio
         raise NotFound() from None
     try:
         resolved = await resolve_action(ctl.store, owner, fqn)
-    except Forbidden:  # e.g. a binding to a package no longer shared: as if missing
+    except (Forbidden, WrongCollection):  # e.g. an unshared binding, a package: as if missing
         raise NotFound() from None
     if not resolved.action.annotations.is_truthy("web-export"):
         raise NotFound()

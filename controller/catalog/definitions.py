@@ -1,4 +1,4 @@
-"""What the ``/whisk.system`` catalog holds: three published packages and their actions.
+"""What the ``/whisk.system`` catalog holds: its packages and their actions.
 
 Pure data plus a fingerprint: the catalog's version is a hash of these definitions and of the
 action sources, so a controller re-installs the catalog exactly when either changes.
@@ -23,6 +23,7 @@ class CatalogAction:
     description: str
     parameters: tuple[tuple[str, str], ...] = ()  # (name, description), for tools' help
     feed: bool = False
+    web: bool = False  # web-export and final (the apimgmt actions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,7 @@ class CatalogPackage:
     name: str
     description: str
     actions: tuple[CatalogAction, ...]
+    publish: bool = True
 
 
 def _feed(name: str, description: str, *params: tuple[str, str]) -> CatalogAction:
@@ -39,6 +41,12 @@ def _feed(name: str, description: str, *params: tuple[str, str]) -> CatalogActio
         ("authKey", "the key of the trigger's owner"),
     )
     return CatalogAction(name, "feed.py", description, (*lifecycle, *params), feed=True)
+
+
+def _apimgmt(name: str, description: str) -> CatalogAction:
+    """A route management web action: the controller answers its web path itself
+    (controller/api/gateway.py); the stored action documents it and runs only if invoked."""
+    return CatalogAction(name, "apimgmt.py", description, web=True)
 
 
 ALARM_COMMON = (
@@ -80,8 +88,8 @@ PACKAGES: tuple[CatalogPackage, ...] = (
             _feed(
                 "alarm",
                 "Fires a trigger on a cron schedule",
-                ("cron", "five fields: minute hour day-of-month month day-of-week"),
-                ("timezone", "an IANA time zone for the cron fields (default UTC)"),
+                ("cron", "minute hour day-of-month month day-of-week (a seconds field may lead)"),
+                ("timezone", "an IANA time zone name for the cron fields (default UTC)"),
                 *ALARM_COMMON,
             ),
             _feed(
@@ -114,6 +122,16 @@ PACKAGES: tuple[CatalogPackage, ...] = (
             ),
         ),
     ),
+    CatalogPackage(
+        "apimgmt",
+        "This package manages the gateway API configuration.",
+        (
+            _apimgmt("getApi", "Retrieve the specified API configuration (in JSON format)"),
+            _apimgmt("createApi", "Create an API"),
+            _apimgmt("deleteApi", "Delete the API"),
+        ),
+        publish=False,
+    ),
 )
 
 
@@ -133,12 +151,15 @@ def action_body(action: CatalogAction, version: str) -> dict[str, Any]:
     ]
     if action.feed:
         annotations.append({"key": "feed", "value": True})
+    if action.web:
+        annotations.append({"key": "web-export", "value": True})
+        annotations.append({"key": "final", "value": True})
     return {"exec": {"kind": KIND, "code": source_of(action)}, "annotations": annotations}
 
 
 def package_body(package: CatalogPackage, version: str) -> dict[str, Any]:
     return {
-        "publish": True,
+        "publish": package.publish,
         "annotations": [
             {"key": "description", "value": package.description},
             {"key": "catalog", "value": version},

@@ -20,6 +20,18 @@ from whisk.store.ports import FeedRegistration, FeedStatus, FeedStore
 log = structlog.get_logger(__name__)
 
 
+def last_fire_reason(spec: AlarmSpec, fires_before: int) -> str:
+    """Why the provider disables a registration after its last fire (the alarms provider's
+    texts)."""
+    if spec.kind is AlarmKind.ONCE:
+        return "Automatically disabled after firing once"
+    if spec.max_triggers != -1 and fires_before + 1 >= spec.max_triggers:
+        return "Automatically disabled after reaching max triggers"
+    if spec.kind is AlarmKind.INTERVAL:
+        return "Automatically disabled after firing last scheduled interval trigger"
+    return "Automatically disabled after firing last scheduled cron trigger"
+
+
 @dataclass(frozen=True, slots=True)
 class AlarmsConfig:
     owner: str  # this controller, in leases
@@ -65,7 +77,9 @@ class AlarmsProvider:
         try:
             spec = alarm_spec(reg.feed, reg.params)
         except WhiskError as exc:
-            await self._feeds.set_feed_status(reg.registration_id, FeedStatus.DISABLED, exc.message)
+            await self._feeds.set_feed_status(
+                reg.registration_id, FeedStatus.DISABLED, exc.message, now
+            )
             return False
         assert reg.next_fire_ms is not None
         following = next_fire(spec, reg.next_fire_ms, now, reg.fires)
@@ -76,6 +90,7 @@ class AlarmsProvider:
             owner=self._config.owner,
             lease_expiry_ms=now + self._config.lease_ms,
             now_ms=now,
+            reason="" if following is not None else last_fire_reason(spec, reg.fires),
         )
         if not won:
             return False
@@ -87,7 +102,7 @@ class AlarmsProvider:
             await self._delete_after_fire(reg, spec.after_fire)
         elif outcome is FireOutcome.GONE:
             await self._feeds.set_feed_status(
-                reg.registration_id, FeedStatus.DISABLED, "the trigger no longer exists"
+                reg.registration_id, FeedStatus.DISABLED, "the trigger no longer exists", now
             )
         return outcome.accepted
 

@@ -4,6 +4,7 @@ as ``POST /triggers/{name}``. The outcome tells the provider what to do next."""
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
@@ -42,8 +43,14 @@ class FeedFirer:
         self._store = store
         self._firer = firer
         self._limits_for = limits_for
+        self.outcomes: Counter[tuple[str, str]] = Counter()  # (feed, outcome): fires so far
 
     async def fire(self, reg: FeedRegistration, payload: dict[str, Any]) -> FireOutcome:
+        outcome = await self._fire(reg, payload)
+        self.outcomes[(reg.feed, outcome.value)] += 1
+        return outcome
+
+    async def _fire(self, reg: FeedRegistration, payload: dict[str, Any]) -> FireOutcome:
         identity = await self._store.get_identity(reg.namespace)
         fqn = FullyQualifiedName(reg.namespace, reg.trigger)
         loaded = await find(self._store, Collection.TRIGGERS, fqn)

@@ -1,5 +1,6 @@
-"""The Kafka provider (the only aiokafka code of the feeds): one consumer per active
-``kafkaFeed`` registration, in consumer group ``whisk-feed-<registration id>``.
+"""The Kafka provider: one reader (``whisk.bus.kafka_topics``, the bus package's adapter for
+topics that are not Whisk's) per active ``kafkaFeed`` registration, in consumer group
+``whisk-feed-<registration id>``.
 
 Every controller runs a consumer for every registration; the group gives each partition to one
 of them, so each message is fired once. Offsets are committed only after the fire was accepted
@@ -10,18 +11,16 @@ fired and committed. A new registration reads the messages produced after it was
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
 
 from controller.feeds.firing import FeedFirer, FireOutcome
 from controller.feeds.kafka_messages import KafkaSpec, Record, batches, kafka_spec, payload_of
 from controller.feeds.lifecycle import KAFKA
-from whisk.errors import WhiskError
+from whisk.bus.kafka_topics import TopicReader, TopicRecord
+from whisk.errors import Unavailable, WhiskError
 from whisk.store.ports import FeedRegistration, FeedStatus, FeedStore
 
 log = structlog.get_logger(__name__)
@@ -34,18 +33,6 @@ class KafkaProviderConfig:
     poll_ms: int = 500
     retries: int = 6  # throttled fires, as OpenWhisk's provider
     retry_s: float = 1.0
-
-
-class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, feed: FeedConsumer) -> None:
-        self._feed = feed
-
-    async def on_partitions_revoked(self, revoked: Any) -> None:
-        async with self._feed.lock:  # let the batch in hand be fired and committed
-            pass
-
-    async def on_partitions_assigned(self, assigned: Any) -> None:
-        await self._feed.position_new(list(assigned))
 
 
 class FeedConsumer:
@@ -62,14 +49,12 @@ class FeedConsumer:
         self._firer = firer
         self._feeds = feeds
         self._config = config
-        self.lock = asyncio.Lock()
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=list(spec.brokers),
+        self._reader = TopicReader(
+            spec.brokers,
+            spec.topic,
+            f"whisk-feed-{reg.registration_id}",
             client_id=f"whisk-feed-{config.owner}",
-            group_id=f"whisk-feed-{reg.registration_id}",
-            enable_auto_commit=False,
-            auto_offset_reset="latest",
-            metadata_max_age_ms=5_000,  # see a topic created after the feed
+            start_at_ms=reg.created_ms,
         )
         self.task: asyncio.Task[None] | None = None
 
@@ -80,63 +65,35 @@ class FeedConsumer:
         if self.task is not None:
             self.task.cancel()
             await asyncio.gather(self.task, return_exceptions=True)
-        with contextlib.suppress(Exception):
-            await self._consumer.stop()
-
-    async def position_new(self, partitions: list[TopicPartition]) -> None:
-        """Partitions this group never committed start at the registration's creation."""
-        fresh = [tp for tp in partitions if await self._consumer.committed(tp) is None]
-        if not fresh:
-            return
-        found = await self._consumer.offsets_for_times({tp: self.reg.created_ms for tp in fresh})
-        for tp in fresh:
-            at = found.get(tp)
-            if at is None:
-                await self._consumer.seek_to_end(tp)
-            else:
-                self._consumer.seek(tp, at.offset)
+        await self._reader.close()
 
     async def _run(self) -> None:
-        consumer = self._consumer
         while True:
             try:
-                consumer.subscribe([self._spec.topic], listener=_Rebalance(self))
-                await consumer.start()
+                await self._reader.start()
                 break
-            except KafkaError as exc:
-                log.warning("kafka feed cannot connect", topic=self._spec.topic, error=str(exc))
+            except Unavailable as exc:
+                log.warning("kafka feed cannot connect", topic=self._spec.topic, error=exc.message)
                 await asyncio.sleep(self._config.retry_s * 5)
         while True:
-            data = await consumer.getmany(timeout_ms=self._config.poll_ms, max_records=500)
-            if data and not await self._handle(data):
-                return
+            async with self._reader.batch_lock:
+                found = await self._reader.read(self._config.poll_ms, 500)
+                if found and not await self._handle(found):
+                    return
 
-    async def _handle(self, data: dict[TopicPartition, list[Any]]) -> bool:
-        """Fire and commit one poll's records; False when the registration must stop."""
-        async with self.lock:
-            owned = self._consumer.assignment()
-            records: list[Record] = []
-            ends: dict[TopicPartition, int] = {}
-            for tp, messages in data.items():
-                if tp not in owned or not messages:
-                    continue
-                committed = await self._consumer.committed(tp) or 0
-                fresh = [m for m in messages if m.offset >= committed]
-                records += [Record(m.topic, m.partition, m.offset, m.key, m.value) for m in fresh]
-                ends[tp] = messages[-1].offset + 1
-            for group in batches(records, self._spec):
-                outcome = await self._fire(payload_of(group))
-                if outcome is FireOutcome.GONE:
-                    await self._feeds.set_feed_status(
-                        self.reg.registration_id, FeedStatus.DISABLED, "the trigger is gone"
-                    )
-                    return False
-            if ends:
-                try:
-                    await self._consumer.commit(ends)
-                except CommitFailedError as exc:
-                    log.warning("kafka feed commit failed", error=str(exc))
-            return True
+    async def _handle(self, found: list[TopicRecord]) -> bool:
+        """Fire and commit one read's records; False when the registration must stop."""
+        records = [Record(r.topic, r.partition, r.offset, r.key, r.value) for r in found]
+        for group in batches(records, self._spec):
+            outcome = await self._fire(payload_of(group))
+            if outcome is FireOutcome.GONE:
+                await self._feeds.set_feed_status(
+                    self.reg.registration_id, FeedStatus.DISABLED, "the trigger is gone"
+                )
+                return False
+        if not await self._reader.commit_read():
+            log.warning("kafka feed commit failed: the group moved on", topic=self._spec.topic)
+        return True
 
     async def _fire(self, payload: dict[str, Any]) -> FireOutcome:
         outcome = FireOutcome.RETRY

@@ -80,7 +80,8 @@ async def owner_of(store: Store, auth_key: Any) -> Identity:
 
 
 def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
+    """As the provider's ``moment(ms).utc().format()``: seconds, then ``Z``."""
+    return datetime.fromtimestamp(ms // 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def check_params(provider: str, feed: str, params: dict[str, Any], now: int) -> int | None:
@@ -95,14 +96,19 @@ def check_params(provider: str, feed: str, params: dict[str, Any], now: int) -> 
 
 
 def read_reply(reg: FeedRegistration) -> dict[str, Any]:
+    """The alarms provider's READ answer: ``dateChanged`` is when the status last changed; a
+    ``reason`` (``{"kind": "AUTO", "message": ...}``) only once the provider disabled it."""
+    changed = reg.changed_ms or reg.created_ms
+    status: dict[str, Any] = {
+        "active": reg.status == FeedStatus.ACTIVE,
+        "dateChanged": changed,
+        "dateChangedISO": _iso(changed),
+    }
+    if reg.reason:
+        status["reason"] = {"kind": "AUTO", "message": reg.reason}
     return {
         "config": {**reg.params, "name": reg.trigger, "namespace": reg.namespace},
-        "status": {
-            "active": reg.status == FeedStatus.ACTIVE,
-            "dateChanged": reg.created_ms,
-            "dateChangedISO": _iso(reg.created_ms),
-            "reason": reg.reason or None,
-        },
+        "status": status,
     }
 
 
@@ -153,7 +159,15 @@ class FeedLifecycle:
             merged = {**existing.params, **user_params}
             due = check_params(provider, existing.feed, merged, now)
             await self._feeds.put_feed(
-                dataclasses.replace(existing, params=merged, next_fire_ms=due, lease_expiry_ms=0)
+                dataclasses.replace(
+                    existing,
+                    params=merged,
+                    status=FeedStatus.ACTIVE,  # as the provider's update: active again
+                    reason="",
+                    changed_ms=now,
+                    next_fire_ms=due,
+                    lease_expiry_ms=0,
+                )
             )
             return {"status": "success"}
         if event is LifecycleEvent.PAUSE:
@@ -164,7 +178,12 @@ class FeedLifecycle:
         due = check_params(provider, existing.feed, existing.params, now)
         await self._feeds.put_feed(
             dataclasses.replace(
-                existing, status=FeedStatus.ACTIVE, reason="", next_fire_ms=due, lease_expiry_ms=0
+                existing,
+                status=FeedStatus.ACTIVE,
+                reason="",
+                changed_ms=now,
+                next_fire_ms=due,
+                lease_expiry_ms=0,
             )
         )
         return {"status": "success"}

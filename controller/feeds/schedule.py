@@ -97,6 +97,20 @@ def after_fire(value: Any) -> AfterFire:
     )
 
 
+def alarm_timezone(value: Any) -> str:
+    """``timezone``: an IANA zone name (``America/New_York``) the cron fields are read in;
+    absent or empty is UTC."""
+    if value is None or value == "":
+        return "UTC"
+    if isinstance(value, str):
+        try:
+            ZoneInfo(value)
+            return value
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    raise InvalidArgument(f"timezone {json.dumps(value)} is not a valid IANA time zone name")
+
+
 def _optional_date(params: dict[str, Any], name: str) -> int | None:
     return None if params.get(name) in (None, "") else parse_date(params[name], name)
 
@@ -123,12 +137,8 @@ def alarm_spec(feed: str, params: dict[str, Any]) -> AlarmSpec:
         cron = params.get("cron")
         if not isinstance(cron, str) or not cron.strip():
             raise InvalidArgument("alarms trigger feed is missing the cron parameter")
-        timezone = params.get("timezone") or "UTC"
-        try:
-            ZoneInfo(str(timezone))
-        except (ZoneInfoNotFoundError, ValueError):
-            raise InvalidArgument(f"timezone '{timezone}' is not a valid time zone") from None
-        return AlarmSpec(kind, cron=Cron.parse(cron), timezone=str(timezone), **common)
+        timezone = alarm_timezone(params.get("timezone"))
+        return AlarmSpec(kind, cron=Cron.parse(cron), timezone=timezone, **common)
     if kind is AlarmKind.INTERVAL:
         minutes = params.get("minutes")
         if type(minutes) is not int or minutes < 1:

@@ -30,7 +30,7 @@ class FeedService:
         owner: str,
     ) -> None:
         feeds = feed_store(store)
-        fire = FeedFirer(store, firer, limits_for)
+        fire = self.firer = FeedFirer(store, firer, limits_for)
         self.alarms = AlarmsProvider(
             feeds, fire, AlarmsConfig(owner=owner), remover=TriggerRemover(store, feeds)
         )

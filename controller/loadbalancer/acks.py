@@ -90,7 +90,7 @@ def record_is_system_error(record: dict[str, Any] | None) -> bool:
     response = record["response"]
     if response.get("statusCode") == StatusCode.WHISK_ERROR:
         return True
-    return response.get("status") == StatusCode.WHISK_ERROR.status
+    return bool(response.get("status") == StatusCode.WHISK_ERROR.status)
 
 
 def deadline_s(timeout_ms: int, *, floor_ms: int, factor: float, addon_ms: int) -> float:

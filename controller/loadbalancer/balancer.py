@@ -238,6 +238,10 @@ class LoadBalancer:
     def invoker_states(self) -> tuple[InvokerHealth, ...]:
         return tuple(self._health)
 
+    def consumers(self) -> tuple[Consumer, ...]:
+        """The health and completion consumers (their ``lag`` feeds the metrics)."""
+        return tuple(self._consumers)
+
     def invoker_slots(self) -> tuple[InvokerSlots, ...]:
         return tuple(self._slots)
 
@@ -266,11 +270,19 @@ class LoadBalancer:
 
     async def run_checks(self) -> None:
         """Advance every invoker's health to now, then force the completion of every
-        activation past its deadline (awaiting ``on_forced_completion`` for each)."""
+        activation past its deadline, and at once of every activation held by an invoker that
+        fell silent (no ping for ``ping_timeout_s``; a draining invoker still pings, so its
+        work is left to finish), awaiting ``on_forced_completion`` for each."""
         now = self._clock()
+        silenced: set[int] = set()
         for index in range(len(self._health)):
+            was_down = self._health[index].state is health.InvokerState.DOWN
             self._advance(index, health.Tick(), now)
-        expired = [e for e in self._entries.values() if e.deadline <= now]
+            if not was_down and self._health[index].state is health.InvokerState.DOWN:
+                silenced.add(index)  # stopped pinging: what it holds will not be answered
+        expired = [
+            e for e in self._entries.values() if e.deadline <= now or e.invoker in silenced
+        ]
         for entry in expired:
             await self._force(entry)
         await self._notify()

@@ -18,4 +18,5 @@ class ProxyError(Exception):
 INIT_TWICE = "Cannot initialize the action more than once."
 NO_CODE = "Missing main/no code to execute."
 NOT_INITIALIZED = "no action defined yet"
-NOT_DICT = "The action did not return a dictionary or array."
+NOT_DICT = "The action did not return a dictionary or array."  # actionloop (Python) proxy
+NOT_DICT_NODE = "The action did not return a dictionary."  # OpenWhisk's Node.js runtime

@@ -10,7 +10,9 @@ from typing import Protocol
 
 @dataclass(frozen=True)
 class Outcome:
-    """A run's outcome: ``ok`` with the value main returned, or the error (a str or JSON)."""
+    """A run's outcome: ``ok`` with the value the proxy answers with 200 (what main returned, or
+    ``{"error": ...}`` for what the runtime classifies as an application error), or not ok with
+    the error the proxy answers with 502 (a developer error)."""
 
     ok: bool
     result: object
@@ -18,6 +20,7 @@ class Outcome:
 
 class Executor(Protocol):
     source_name: str  # the file a plain-text action is written to
+    non_object_error: str  # the 502 error when main returns neither an object nor an array
 
     def load(self, root: Path, main: str, env: Mapping[str, str]) -> None: ...
 

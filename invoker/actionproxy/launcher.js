@@ -83,16 +83,45 @@ function setEnvironment(msg) {
 
 const pending = new Set();
 
+// A rejection as OpenWhisk's Node.js runtime reports it (the serialize-error package's shape):
+// an Error becomes its own enumerable properties plus name, message, stack (code, cause when set).
+function serializeError(err) {
+  if (err === null || typeof err !== 'object') return err;
+  const out = {};
+  for (const [key, value] of Object.entries(err)) out[key] = value;
+  for (const key of ['name', 'message', 'stack', 'code', 'cause']) {
+    if (err[key] !== undefined && err[key] !== null) out[key] = err[key];
+  }
+  return out;
+}
+
+// As OpenWhisk's Node.js runtime: a synchronous throw fails the run (502, a developer error,
+// "An error has occurred: <err>"); a rejected promise is a result {"error": <serialized>} (an
+// application error); reject() with nothing gives {"error": {}}; no result gives {}.
 async function runOne(main, id, msg) {
   pending.add(id);
   let reply;
   try {
     setEnvironment(msg);
-    const result = await main(msg.value === undefined ? {} : msg.value);
-    reply = { id, ok: true, result: result === undefined ? null : result };
+    let result;
+    try {
+      result = main(msg.value === undefined ? {} : msg.value);
+    } catch (err) {
+      console.error(err);
+      reply = { id, ok: false, error: `An error has occurred: ${err}` };
+    }
+    if (reply === undefined) {
+      try {
+        result = await result;
+        reply = { id, ok: true, result: result === undefined ? {} : result };
+      } catch (err) {
+        console.error(err);
+        reply = { id, ok: true, result: { error: err ? serializeError(err) : {} } };
+      }
+    }
   } catch (err) {
-    if (err instanceof Error) console.error(err.stack || String(err));
-    reply = { id, ok: false, error: describe(err) };
+    console.error(err);
+    reply = { id, ok: false, error: `An error has occurred: ${err}` };
   }
   await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
   if (!pending.delete(id)) return; // already answered by the uncaught-error handler

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-from .errors import ProxyError
+from .errors import NOT_DICT_NODE, ProxyError
 from .executor import Outcome
 
 LAUNCHER = Path(__file__).with_name("launcher.js")
@@ -34,6 +34,7 @@ class _Waiter:
 
 class NodeExecutor:
     source_name = SOURCE_NAME
+    non_object_error = NOT_DICT_NODE
 
     def __init__(self, node: str = "node") -> None:
         self._node = node

@@ -19,7 +19,7 @@ import types
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from .errors import ProxyError
+from .errors import NOT_DICT, ProxyError
 from .executor import Outcome
 
 MODULE_NAME = "__whisk_action__"
@@ -28,6 +28,7 @@ SOURCE_NAME = "__main__.py"
 
 class PythonExecutor:
     source_name = SOURCE_NAME
+    non_object_error = NOT_DICT
 
     def __init__(self) -> None:
         self._main: Callable[[object], object] | None = None
@@ -69,6 +70,11 @@ class PythonExecutor:
             result = self._main(value)
             if inspect.isawaitable(result):
                 result = asyncio.run(_await(result))
+        except Exception as exc:
+            # as OpenWhisk's Python launcher: the traceback to the logs and {"error": str(exc)}
+            # as the result, which the invoker records as an application error
+            print(traceback.format_exc(), file=sys.stderr)
+            return Outcome(ok=True, result={"error": str(exc)})
         except BaseException as exc:  # SystemExit too: the process must stay up.
             traceback.print_exc()
             return Outcome(ok=False, result=_describe(exc))

@@ -44,7 +44,7 @@ class RunHandler:
         if not outcome.ok:
             raise ProxyError(502, outcome.result)
         if not isinstance(outcome.result, dict | list):
-            raise ProxyError(502, errors.NOT_DICT)
+            raise ProxyError(502, self._executor.non_object_error)
         try:
             return json.dumps(outcome.result, ensure_ascii=False, allow_nan=False).encode()
         except (TypeError, ValueError) as exc:

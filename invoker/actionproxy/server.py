@@ -12,7 +12,7 @@ import os
 import socket
 import socketserver
 from collections.abc import Callable
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 Dispatch = Callable[[str, str, bytes], tuple[int, bytes]]
 
@@ -39,7 +39,7 @@ class _Handler(socketserver.BaseRequestHandler):
 
     def handle(self) -> None:
         conn: socket.socket = self.request
-        rfile = conn.makefile("rb", buffering=65536)
+        rfile = cast(BinaryIO, conn.makefile("rb", buffering=65536))
         try:
             while self._one_request(conn, rfile):
                 pass
@@ -100,7 +100,7 @@ def _read_headers(rfile: BinaryIO) -> tuple[int, bool, str, str]:
 
 
 def _read_chunked(rfile: BinaryIO) -> bytes:
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         size = int(rfile.readline(MAX_LINE).split(b";", 1)[0], 16)
         if size == 0:

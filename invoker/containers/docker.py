@@ -1,8 +1,14 @@
-"""The Docker container factory: action containers through the Engine API (``docker_api``).
+"""The Docker container factory: action containers through the engine port (``engine``;
+on Docker, ``docker_engine``).
 
-A cold start is three round trips to the engine: create, attach (stdout + stderr, kept open for
-the container's life and read into a ``LogBuffer``), start. The image's user is looked up once
-per image. Blackbox images (TCP transport) cost one more: inspect, for the container's IP.
+A cold start is one call of the engine port, ``run``: three round trips to the engine (create,
+attach: stdout + stderr, kept open for the container's life and read into a ``LogBuffer``,
+start) in one hop off the event loop. The image's user is looked up once
+per image (``docker_images``, which also pulls an action's missing image). Blackbox images (TCP
+transport) cost one more: inspect, for the container's IP.
+
+A container that does not come up raises ``images.StartupError``: a developer error when the
+action's own image is at fault (cannot be pulled, no such command), else the invoker's.
 """
 
 from __future__ import annotations
@@ -18,15 +24,13 @@ from pathlib import Path
 import structlog
 
 from invoker.containers.action_client import ActionClient
-from invoker.containers.docker_api import DockerApi, RawStream
-from invoker.containers.docker_config import (
-    INVOKER_LABEL,
-    DockerSettings,
-    container_user,
-    create_body,
-)
+from invoker.containers.docker_config import INVOKER_LABEL, DockerSettings, create_body
+from invoker.containers.docker_engine import DockerEngine
+from invoker.containers.docker_images import Images
 from invoker.containers.docker_oom import OomWatcher, cgroup_oom_kills
+from invoker.containers.engine import Engine, OutputStream
 from invoker.containers.fifo_logs import FifoLogs, make_fifos
+from invoker.containers.images import ImageState, StartupError, startup_failure
 from invoker.containers.log_buffer import LogBuffer
 from invoker.containers.logs import FrameDecoder, LineSplitter, rfc3339_nano
 from invoker.containers.ports import ContainerSpec, Transport
@@ -42,7 +46,7 @@ EXIT_GRACE_S = 5.0  # how long a container whose proxy vanished may take to be s
 class DockerContainer(ProxyCalls):
     def __init__(
         self,
-        api: DockerApi,
+        api: Engine,
         container_id: str,
         name: str,
         client: ActionClient,
@@ -60,7 +64,7 @@ class DockerContainer(ProxyCalls):
         self._logs = logs
         self._socket_dir = socket_dir
         self._reader: asyncio.Task[None] | None = None
-        self._stream: RawStream | None = None
+        self._stream: OutputStream | None = None
         self._destroyed = False
         self._proxy_lost = False
         self.on_destroyed: Callable[[str], None] = lambda _id: None
@@ -69,7 +73,7 @@ class DockerContainer(ProxyCalls):
     def id(self) -> str:
         return self._id
 
-    def follow(self, stream: RawStream) -> None:
+    def follow(self, stream: OutputStream) -> None:
         """Read the attach stream into the log buffer until the container's output ends."""
         self._stream = stream
         self._reader = asyncio.create_task(_pump(stream, self._logs), name=f"logs-{self.name}")
@@ -131,7 +135,7 @@ def _owner(user: str) -> tuple[int, int] | None:
     return None
 
 
-async def _pump(stream: RawStream, logs: LogBuffer) -> None:
+async def _pump(stream: OutputStream, logs: LogBuffer) -> None:
     decoder = FrameDecoder()
     splitter = LineSplitter()
     try:
@@ -151,24 +155,25 @@ class DockerFactory:
 
     isolated = True
 
-    def __init__(self, settings: DockerSettings | None = None) -> None:
+    def __init__(
+        self, settings: DockerSettings | None = None, engine: Engine | None = None
+    ) -> None:
+        """``engine``: the Docker SDK on ``settings.host`` (or the environment's) unless given."""
         self.settings = settings or DockerSettings()
-        self._api = DockerApi(self.settings.socket_path, self.settings.api_version)
-        self._users: dict[str, str] = {}
+        if engine is None:
+            engine = DockerEngine(
+                self.settings.host,
+                api_version=self.settings.api_version,
+                workers=self.settings.engine_workers,
+            )
+        self._api = engine
+        self._images = Images(engine, self.settings.default_user, self.settings.pull_timeout_s)
         self._live: dict[str, DockerContainer] = {}
         self._oom = OomWatcher(self._api, f"{INVOKER_LABEL}={self.settings.instance_label}")
 
     @property
-    def api(self) -> DockerApi:
+    def engine(self) -> Engine:
         return self._api
-
-    async def _user_for(self, image: str) -> str:
-        user = self._users.get(image)
-        if user is None:
-            config = (await self._api.inspect_image(image)).get("Config") or {}
-            user = container_user(config.get("User") or "", self.settings.default_user)
-            self._users[image] = user
-        return user
 
     def _socket_dir(self, name: str, user: str) -> Path:
         path = Path(self.settings.runtime_dir) / socket_dir_name(name)
@@ -183,7 +188,11 @@ class DockerFactory:
 
     async def create(self, spec: ContainerSpec) -> DockerContainer:
         self._oom.start()
-        user = await self._user_for(spec.image)
+        try:
+            user, image_state = await self._images.prepare(spec.image, spec.action_image)
+        except WhiskError as exc:
+            missing = isinstance(exc, NotFound)
+            raise self._failed(spec, ImageState.PRESENT, exc, missing=missing) from exc
         socket_dir = self._socket_dir(spec.name, user)
         logs = LogBuffer()
         fifos = FifoLogs()
@@ -192,24 +201,21 @@ class DockerFactory:
             await fifos.follow(socket_dir, logs)  # before start: the proxy opens them at once
         body = create_body(spec, self.settings, user, str(socket_dir))
         try:
-            container_id = await self._api.create(spec.name, body)
-        except WhiskError:
+            container_id, stream = await self._api.run(spec.name, body)
+        except WhiskError as exc:
             fifos.close()
             shutil.rmtree(socket_dir, ignore_errors=True)
-            raise
+            raise self._failed(spec, image_state, exc, missing=isinstance(exc, NotFound)) from exc
         try:
-            stream = await self._api.attach(container_id)
-            try:
-                await self._api.start(container_id)
-                client = await self._client_for(spec, container_id, socket_dir)
-            except BaseException:
-                stream.close()
-                raise
-        except BaseException:
+            client = await self._client_for(spec, container_id, socket_dir)
+        except BaseException as exc:
+            stream.close()
             fifos.close()
             with contextlib.suppress(WhiskError):
                 await self._api.remove(container_id)
             shutil.rmtree(socket_dir, ignore_errors=True)
+            if isinstance(exc, WhiskError):
+                raise self._failed(spec, image_state, exc, missing=False) from exc
             raise
         container = DockerContainer(
             self._api, container_id, spec.name, client, logs, socket_dir, self._oom, fifos
@@ -234,6 +240,22 @@ class DockerFactory:
         if not address:
             raise InternalError(f"container {spec.name} has no IP address")
         return ActionClient(host=address, port=self.settings.tcp_port, concurrency=spec.concurrency)
+
+    def _failed(
+        self, spec: ContainerSpec, state: ImageState, exc: WhiskError, *, missing: bool
+    ) -> StartupError:
+        """What to record for a container that did not come up (``images.startup_failure``)."""
+        if missing:
+            self._images.forget(spec.image)
+        failure = startup_failure(spec.image, spec.action_image, state, exc.message, missing)
+        log.warning(
+            "docker container did not start",
+            container=spec.name,
+            image=spec.image,
+            developer_error=failure.developer,
+            error=exc.message,
+        )
+        return failure.error()
 
     def _forget(self, container_id: str) -> None:
         self._live.pop(container_id, None)

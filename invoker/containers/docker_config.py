@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from invoker.containers.docker_api import DEFAULT_API_VERSION, DEFAULT_SOCKET
 from invoker.containers.ports import ContainerSpec, Transport
 from invoker.containers.sockets import SOCKET_NAME
 
@@ -24,8 +23,10 @@ MB = 1024 * 1024
 class DockerSettings:
     instance_label: str = "invoker0"  # value of the whisk.invoker label on every container
     user_memory_mb: int = 1024  # the pool's memory; CPU shares are a container's part of it
-    socket_path: str = DEFAULT_SOCKET
-    api_version: str = DEFAULT_API_VERSION
+    host: str | None = None  # e.g. unix:///var/run/docker.sock, tcp://h:2375; None: DOCKER_HOST
+    api_version: str = "auto"  # the engine's own (asked once); or pinned, e.g. "1.41"
+    engine_workers: int = 4  # threads for the engine's calls (the SDK blocks)
+    pull_timeout_s: float = 60.0  # pulling an action's missing image
     runtime_dir: str = "/tmp/whisk-sockets"  # one socket directory per container under it
     pids_limit: int = 256
     nofile: int = 1024
@@ -39,6 +40,8 @@ class DockerSettings:
     def __post_init__(self) -> None:
         if self.user_memory_mb <= 0 or self.pids_limit <= 0 or self.nofile <= 0:
             raise ValueError("user_memory_mb, pids_limit and nofile must be positive")
+        if self.engine_workers < 1 or self.pull_timeout_s <= 0:
+            raise ValueError("engine_workers and pull_timeout_s must be positive")
 
 
 def cpu_shares(memory_mb: int, user_memory_mb: int) -> int:

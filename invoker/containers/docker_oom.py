@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 
 import structlog
 
-from invoker.containers.docker_api import DockerApi, RawStream
+from invoker.containers.engine import Engine, EventStream
 from whisk.errors import WhiskError
 
 log = structlog.get_logger(__name__)
@@ -55,12 +54,12 @@ def cgroup_oom_kills(container_id: str, root: str = CGROUP_ROOT) -> int | None:
 class OomWatcher:
     """Remembers the containers (with our label) for which the engine reported an OOM."""
 
-    def __init__(self, api: DockerApi, label_filter: str) -> None:
+    def __init__(self, api: Engine, label_filter: str) -> None:
         self._api = api
         self._filter = label_filter
         self._seen: set[str] = set()
         self._task: asyncio.Task[None] | None = None
-        self._stream: RawStream | None = None
+        self._stream: EventStream | None = None
 
     def start(self) -> None:
         if self._task is None:
@@ -79,17 +78,12 @@ class OomWatcher:
         except WhiskError as exc:
             log.warning("cannot watch docker oom events", error=str(exc))
             return
-        pending = b""
-        async for chunk in self._stream.chunks():
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
-                with contextlib.suppress(ValueError, AttributeError):
-                    event = json.loads(line)
-                    container_id = event.get("id") or (event.get("Actor") or {}).get("ID")
-                    if container_id:
-                        self._seen.add(container_id)
-                        log.info("docker container out of memory", id=container_id[:12])
+        async for event in self._stream.events():
+            actor = event.get("Actor")
+            container_id = event.get("id") or (actor.get("ID") if isinstance(actor, dict) else None)
+            if isinstance(container_id, str) and container_id:
+                self._seen.add(container_id)
+                log.info("docker container out of memory", id=container_id[:12])
 
     async def close(self) -> None:
         if self._stream is not None:

@@ -7,7 +7,8 @@ Three pieces, used by both factories:
   ``parse_json_file_line`` reads one line of Docker's json-file log driver.
 - ``LineSplitter`` turns chunks of bytes per stream into whole ``LogLine``s.
 - ``LogCollector`` decides what one activation's logs are: lines up to the sentinel on both
-  streams, sentinels dropped, at most ``limit_bytes`` of text, then OpenWhisk's truncation note.
+  streams, sentinels dropped, at most ``limit_bytes`` of stored lines, then OpenWhisk's
+  truncation note.
 
 Notes the collector adds (to stderr, like OpenWhisk):
 ``Logs were truncated because the total bytes size exceeds the limit of N bytes.`` when the
@@ -24,13 +25,13 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from invoker.containers.ports import CollectedLogs, LogLine
+from whisk.entities.messages import LOG_FAILURE, truncate_logs
 
 SENTINEL = "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX"
 STDOUT = "stdout"
 STDERR = "stderr"
 STREAMS = (STDOUT, STDERR)
-TRUNCATED_NOTE = "Logs were truncated because the total bytes size exceeds the limit of {} bytes."
-INCOMPLETE_NOTE = "There was an issue while collecting your logs. Data might be missing."
+INCOMPLETE_NOTE = LOG_FAILURE
 MAX_LINE_BYTES = 64 * 1024  # a longer line without a newline is cut into pieces of this size
 
 _HEADER = struct.Struct(">BxxxL")
@@ -125,10 +126,20 @@ def _line(time: str, stream: str, raw: bytes | bytearray) -> LogLine:
     return LogLine(time=time, stream=stream, text=text)
 
 
+def stored_size(line: LogLine) -> int:
+    """What a line weighs against the log limit: its stored form in UTF-8 plus its newline
+    (OpenWhisk weighs each log line as read, plus one byte for the newline), so the lines an
+    activation keeps never add up to more than its limit."""
+    return len(line.formatted().encode("utf-8")) + 1
+
+
 @dataclass
 class LogCollector:
     """One activation's logs. ``add`` each line in order until it returns True (the sentinel
     was seen on both streams), or until the caller stops waiting; then ``finish``.
+
+    The limit counts ``stored_size`` of each kept line; the first line that would pass it is
+    dropped with all after it, and OpenWhisk's truncation line ends the logs.
 
     Lines after the limit are still consumed (up to the sentinels) so the next activation
     starts clean, but not kept. ``limit_bytes == 0`` keeps nothing and adds no note.
@@ -159,7 +170,7 @@ class LogCollector:
     def _keep(self, line: LogLine) -> None:
         if self.truncated or self.limit_bytes <= 0:
             return
-        size = len(line.text.encode("utf-8"))
+        size = stored_size(line)
         if self.size + size > self.limit_bytes:
             self.truncated = True
             return
@@ -170,7 +181,7 @@ class LogCollector:
         """The collected logs, with OpenWhisk's notes; ``time`` stamps the notes."""
         lines = list(self.lines)
         if self.truncated:
-            lines.append(LogLine(time, STDERR, TRUNCATED_NOTE.format(self.limit_bytes)))
+            lines.append(LogLine(time, STDERR, truncate_logs(self.limit_bytes)))
         if incomplete and self.limit_bytes > 0:
             lines.append(LogLine(time, STDERR, INCOMPLETE_NOTE))
         return CollectedLogs(lines=lines, truncated=self.truncated, incomplete=incomplete)

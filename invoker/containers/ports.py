@@ -2,8 +2,10 @@
 
 A factory makes containers from a ``ContainerSpec``; a container speaks OpenWhisk's runtime
 protocol (``/init``, ``/run``) through ``initialize`` and ``run`` and hands back its log lines.
-Two factories implement it: ``docker.DockerFactory`` (the Engine API on the Docker socket) and
-``process.ProcessFactory`` (a local subprocess; no isolation, says so loudly).
+Two factories implement it: ``docker.DockerFactory`` (a Docker engine, through the ``engine``
+port) and ``process.ProcessFactory`` (a local subprocess; no isolation, says so loudly).
+``create`` raises ``images.StartupError`` when the container does not come up (a developer error
+when the action's own image is at fault); anything else it raises is the invoker's failure.
 
 Transport: the proxy listens on a Unix socket inside a directory the invoker owns and, for
 Docker, bind-mounts into the container (so containers need no network). Images built for
@@ -15,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
+
+from whisk.entities.runtimes import BLACKBOX
 
 
 class Transport(StrEnum):
@@ -36,6 +40,11 @@ class ContainerSpec:
     env: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     concurrency: int = 1  # runs the proxy must accept at once
+
+    @property
+    def action_image(self) -> bool:
+        """The action brought its own image (``--docker``): its faults are the developer's."""
+        return self.kind == BLACKBOX
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,27 +8,36 @@ from collections.abc import Callable
 
 import structlog
 
+from invoker.containers.images import RESOURCE_PROVISION_ERROR, StartupError
 from invoker.containers.ports import ContainerFactory
 from invoker.pool.outcomes import init_outcome, run_outcome
 from invoker.pool.protocol import init_payload, run_payload
 from invoker.pool.proxy import ContainerProxy
 from invoker.pool.requests import RunRequest
-from whisk.entities.activation import ActivationResponse, whisk_error
+from whisk.entities.activation import ActivationResponse, developer_error, whisk_error
 
 log = structlog.get_logger(__name__)
 
 
 async def create(proxy: ContainerProxy, factory: ContainerFactory) -> ActivationResponse | None:
-    """Create the container; on failure, the whisk error to record (also given to the runs
-    waiting for its /init)."""
+    """Create the container; on failure, the error to record (also given to the runs waiting
+    for its /init): see ``startup_response``."""
     try:
         await proxy.create(factory)
     except Exception as exc:
         log.warning("container creation failed", container=proxy.pool_id, error=repr(exc))
-        error = whisk_error("Failed to start the action container.")
+        error = startup_response(exc)
         proxy.settle_init(error)
         return error
     return None
+
+
+def startup_response(exc: Exception) -> ActivationResponse:
+    """OpenWhisk's rule: the action's own image at fault is a developer error (never the
+    invoker's health); any other failure to start a container is a whisk error."""
+    if isinstance(exc, StartupError):
+        return developer_error(exc.message) if exc.developer else whisk_error(exc.message)
+    return whisk_error(RESOURCE_PROVISION_ERROR)
 
 
 async def initialise(

@@ -188,8 +188,8 @@ class ContainerPool:
         except asyncio.CancelledError:
             if self._waiting.pop(run_id, None) is not None:
                 self._state = self._state.dequeue(run_id)
-            elif future.done() and isinstance(future.result(), Placement):
-                self._release(future.result().container_id, destroy=False)
+            elif future.done() and isinstance(placed := future.result(), Placement):
+                self._release(placed.container_id, destroy=False)
             raise
 
     def _dispatch(self, *, stem_cells: bool = True) -> None:

@@ -56,9 +56,7 @@ def upgrade() -> None:
         sa.Column("doc", _json(), nullable=False),
         sa.PrimaryKeyConstraint("activation_id", name="pk_activations"),
     )
-    op.create_index(
-        "ix_activations_namespace_start", "activations", ["namespace", "start"]
-    )
+    op.create_index("ix_activations_namespace_start", "activations", ["namespace", "start"])
     op.create_index(
         "ix_activations_namespace_name_start", "activations", ["namespace", "name", "start"]
     )

@@ -38,9 +38,7 @@ def upgrade() -> None:
         sa.Column("lease_owner", sa.String(64), nullable=True),
         sa.Column("lease_expiry_ms", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_feed_registrations"),
-        sa.UniqueConstraint(
-            "namespace", "trigger", name="uq_feed_registrations_namespace_trigger"
-        ),
+        sa.UniqueConstraint("namespace", "trigger", name="uq_feed_registrations_namespace_trigger"),
     )
     op.create_index(
         "ix_feed_registrations_provider_status_next_fire_ms",

@@ -11,11 +11,11 @@ import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 
-from cli.admin import create_identity
 from controller.app import build_app
 from controller.context import Controller
 from whisk.config import load_settings
 from whisk.store import open_store
+from whisk.store.identities import create_identity
 from whisk.store.ports import Store
 
 

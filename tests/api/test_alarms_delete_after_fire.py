@@ -18,6 +18,7 @@ from controller.feeds.lifecycle import ALARMS, FeedLifecycle
 from controller.feeds.schedule import AfterFire
 from controller.firing import TriggerFirer
 from controller.invocation import InvocationConfig, InvocationService
+from controller.runner import ActionRunner
 from controller.throttle import MemoryThrottleCounter
 from tests.api.conftest import Api, action_body
 from whisk.entities.namespace_limits import NamespaceLimits
@@ -81,7 +82,7 @@ async def feeds(api: Api) -> AsyncIterator[Feeds]:
     invocations = InvocationService(
         store=api.store, scheduler=scheduler, throttles=throttles, config=InvocationConfig()
     )
-    firer = TriggerFirer(api.store, invocations, throttles)
+    firer = ActionRunner(api.store, invocations, throttles).firer
     provider = AlarmsProvider(
         registrations,
         FeedFirer(api.store, firer, lambda _: NamespaceLimits()),
@@ -144,6 +145,14 @@ async def test_once_delete_after_fire_false_keeps_trigger_and_disables_registrat
     reg = await feeds.feeds.get_feed("guest", "t")
     assert reg is not None and reg.status is FeedStatus.DISABLED
     assert await feeds.provider.run_once() == 0
+    # READ as the alarms provider answers after a once fire: inactive since the fire, why
+    status = (await feeds.lifecycle("READ", "t"))["status"]
+    assert status["active"] is False
+    assert status["dateChanged"] == DUE
+    assert status["reason"] == {
+        "kind": "AUTO",
+        "message": "Automatically disabled after firing once",
+    }
 
 
 async def test_once_delete_after_fire_with_the_trigger_already_gone(feeds: Feeds) -> None:

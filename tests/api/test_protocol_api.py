@@ -14,6 +14,32 @@ async def test_root_info_lists_limits_and_runtimes(api: Api) -> None:
     assert "nodejs:20" in kinds
 
 
+OPENWHISK_LIMITS = (
+    "actions_per_minute", "triggers_per_minute", "concurrent_actions", "sequence_length",
+    "default_min_action_duration", "default_max_action_duration", "default_min_action_memory",
+    "default_max_action_memory", "default_min_action_logs", "default_max_action_logs",
+    "min_action_duration", "max_action_duration", "min_action_memory", "max_action_memory",
+    "min_action_logs", "max_action_logs",
+)  # fmt: skip
+
+
+async def test_root_info_limits_are_openwhisks_fields_as_integers(api: Api) -> None:
+    limits = (await (await api.client.get("/")).json())["limits"]
+    assert tuple(limits) == OPENWHISK_LIMITS
+    assert all(type(v) is int for v in limits.values())
+    mb = 1024 * 1024
+    assert limits == {
+        "actions_per_minute": 60, "triggers_per_minute": 60, "concurrent_actions": 30,
+        "sequence_length": 50,
+        "default_min_action_duration": 100, "default_max_action_duration": 300_000,
+        "default_min_action_memory": 128 * mb, "default_max_action_memory": 512 * mb,
+        "default_min_action_logs": 0, "default_max_action_logs": 10 * mb,
+        "min_action_duration": 100, "max_action_duration": 300_000,
+        "min_action_memory": 128 * mb, "max_action_memory": 512 * mb,
+        "min_action_logs": 0, "max_action_logs": 10 * mb,
+    }  # fmt: skip
+
+
 async def test_api_info_ping_and_openapi(api: Api) -> None:
     body = await (await api.client.get("/api/v1")).json()
     assert body["api_version"] == "1.0.0"

@@ -105,4 +105,5 @@ async def test_name_in_another_collection_conflicts(api: Api) -> None:
     assert (await resp.json())["error"] == (
         "Resource by this name exists but is not in this collection."
     )
-    assert (await api.guest.call("GET", f"{NS}/triggers/hello")).status == 404
+    # as OpenWhisk: reading a name of another collection is a conflict too
+    assert (await api.guest.call("GET", f"{NS}/triggers/hello")).status == 409

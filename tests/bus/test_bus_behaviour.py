@@ -243,3 +243,17 @@ async def test_bus_close_closes_what_it_made(bus: Bus, topic: str, group: str) -
         await producer.send(topic, b"one")
     with pytest.raises(Unavailable):
         await consumer.poll(1)
+
+
+async def test_bus_consumer_lag_counts_the_records_not_yet_taken(
+    bus: Bus, topic: str, group: str
+) -> None:
+    await bus.ensure_topic(topic)
+    await send_all(bus, topic, values(5))
+    consumer = await bus.consumer(topic, group)
+
+    await collect(consumer, 2, max_records=1)
+
+    assert consumer.lag() == 3
+    await collect(consumer, 3)
+    assert consumer.lag() == 0

@@ -38,12 +38,15 @@ def test_activation_list_prints_wsk_columns(wsk: Wsk, unique: str, seeded: dict)
     header, *rows = result.stdout.splitlines()
     assert header.split() == ["Datetime", "Activation", "ID", "Kind", "Start", "Duration",
                               "Status", "Entity"]  # fmt: skip
-    assert [r.split()[2] for r in rows] == [seeded["pending"], seeded["failed"], seeded["ok"]]
-    assert rows[2].split()[3:] == ["python:3.11", "cold", "12ms", "success",
+    assert [r.split()[2] for r in rows] == [seeded["failed"], seeded["ok"]]  # not the running one
+    assert rows[1].split()[3:] == ["python:3.11", "cold", "12ms", "success",
                                    f"guest/{unique}:0.0.1"]  # fmt: skip
-    assert rows[1].split()[3:] == ["python:3.11", "warm", "3ms", "application", "error",
+    assert rows[0].split()[3:] == ["python:3.11", "warm", "3ms", "application", "error",
                                    f"guest/{unique}:0.0.1"]  # fmt: skip
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", rows[0][:19])
+    with_pending = wsk("activation", "list", unique, "--pending")
+    listed = [r.split()[2] for r in with_pending.stdout.splitlines()[1:]]
+    assert listed == [seeded["pending"], seeded["failed"], seeded["ok"]]
 
 
 def test_activation_list_status_filter_keeps_only_that_outcome(
@@ -89,7 +92,10 @@ def test_activation_logs_and_strip(wsk: Wsk, seeded: dict) -> None:
 def test_activation_result_prints_the_result_or_says_to_wait(wsk: Wsk, seeded: dict) -> None:
     done = wsk("activation", "result", seeded["ok"])
     assert (done.exit_code, done.stdout) == (0, '{\n    "n": 1\n}\n')
-    pending = wsk("activation", "result", seeded["pending"])
+    running = wsk("activation", "result", seeded["pending"])
+    assert running.exit_code == 148  # as OpenWhisk: no record until the activation ends
+    assert "The requested resource does not exist." in running.stderr
+    pending = wsk("activation", "result", seeded["pending"], "--pending")
     assert pending.exit_code == 1
     assert pending.stderr.splitlines() == [
         f"error: Activation '{seeded['pending']}' has not finished yet.",
@@ -121,6 +127,17 @@ def test_activation_wait_gives_up_on_a_pending_record_with_202(wsk: Wsk, seeded:
         f"error: Activation '{seeded['pending']}' is still pending after 0.3 seconds.",
         f"Run 'whisk activation wait {seeded['pending']}' again later.",
     ]
+
+
+def test_activation_get_of_a_running_one_is_not_found_unless_pending(
+    wsk: Wsk, seeded: dict
+) -> None:
+    assert wsk("activation", "get", seeded["pending"]).exit_code == 148
+    assert wsk("activation", "logs", seeded["pending"]).exit_code == 148
+    shown = wsk("activation", "get", seeded["pending"], "--pending", "--json")
+    assert shown.exit_code == 0
+    assert json.loads(shown.stdout)["response"] == {"status": "pending", "success": False}
+    assert wsk("activation", "logs", seeded["pending"], "--pending").stdout == ""
 
 
 def test_activation_get_unknown_exits_148(wsk: Wsk) -> None:

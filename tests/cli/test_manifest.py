@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from cli.deploy import Noun, plan_deploy, plan_undeploy, zip_directory
+from cli.artifacts import zip_directory
+from cli.deploy import Noun, plan_deploy, plan_undeploy
 from cli.manifest.deployment import apply_deployment
 from cli.manifest.location import ManifestError
 from cli.manifest.parse import parse_manifest

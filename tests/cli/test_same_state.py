@@ -60,7 +60,7 @@ def _normal(value: Any, ns: str) -> Any:
 def _state(standalone: Standalone, ns: str, key: str) -> dict[str, Any]:
     # fired rules run asynchronously: wait until every activation has finished
     for _ in range(200):
-        activations = _get(standalone, key, "activations?docs=true&limit=50")
+        activations = _get(standalone, key, "activations?docs=true&limit=50&pending=true")
         if all(a["response"]["status"] != "pending" for a in activations):
             break
         time.sleep(0.1)

@@ -152,8 +152,8 @@ def test_rule_create_with_missing_trigger_exits_144(wsk: Wsk, unique: str, tmp_p
     result = wsk("rule", "create", unique, f"{unique}-none", f"{unique}-a")
     assert result.exit_code == 144  # 400 - 256
     assert re.fullmatch(
-        rf"error: Unable to create rule '{unique}': The trigger '.*{unique}-none' does not "
-        r"exist\. \(code \w+\)",
+        rf"error: Unable to create rule '{unique}': trigger /guest/{unique}-none does not "
+        r"exist \(code \w+\)",
         result.stderr.splitlines()[0],
     )
 

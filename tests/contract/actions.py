@@ -36,6 +36,17 @@ ACTIONS: dict[str, dict[str, str]] = {
         "python": "def main(args):\n    raise ValueError('boom')\n",
         "nodejs": "exports.main = () => { throw new Error('boom'); };\n",
     },
+    "rejection": {
+        "nodejs": (
+            "exports.main = async () => {\n"
+            "  const err = new TypeError('boom');\n"
+            "  err.code = 'E_BOOM';\n"
+            "  throw err;\n"
+            "};\n"
+        ),
+    },
+    "empty_rejection": {"nodejs": "exports.main = () => Promise.reject();\n"},
+    "no_result": {"nodejs": "exports.main = () => {};\n"},
     "scalar": {
         "python": "def main(args):\n    return 42\n",
         "nodejs": "exports.main = () => 42;\n",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from .actions import ACTIONS, ESCAPING_ZIP, VIRTUALENV_ZIP, ZIPS, zip_base64
 from .conftest import SENTINEL, StartProxy
 
@@ -57,17 +59,59 @@ async def test_contract_application_error_is_a_200_result(
     assert await proxy.client.run({}) == (200, {"error": "bad input"})
 
 
-async def test_contract_exception_is_a_502_with_its_message(
+EXCEPTION_ANSWERS = {
+    # OpenWhisk's Python launcher: {"error": str(exc)} as the result (an application error)
+    "python": (200, {"error": "boom"}),
+    # OpenWhisk's Node.js runtime: a synchronous throw fails the run (a developer error)
+    "nodejs": (502, {"error": "An error has occurred: Error: boom"}),
+}
+
+
+async def test_contract_exception_is_classified_as_openwhisk_runtimes_do(
     start_proxy: StartProxy, runtime: str
 ) -> None:
     proxy = await start_proxy()
     await proxy.client.init(ACTIONS["exception"][runtime])
 
-    assert await proxy.client.run({}) == (502, {"error": "boom"})
+    assert await proxy.client.run({}) == EXCEPTION_ANSWERS[runtime]
     stdout, stderr = await proxy.logs_after(1)
     assert "boom" in stderr  # the traceback goes to the logs
     assert stdout.splitlines()[-1] == SENTINEL
     assert stderr.splitlines()[-1] == SENTINEL
+
+
+NON_OBJECT_ERRORS = {
+    "python": "The action did not return a dictionary or array.",
+    "nodejs": "The action did not return a dictionary.",
+}
+
+
+async def test_contract_rejected_promise_is_an_application_error(
+    start_proxy: StartProxy, runtime: str
+) -> None:
+    if runtime != "nodejs":
+        pytest.skip("promises are Node.js's")
+    proxy = await start_proxy()
+    await proxy.client.init(ACTIONS["rejection"][runtime])
+
+    status, body = await proxy.client.run({})
+
+    assert status == 200
+    assert body["error"]["name"] == "TypeError" and body["error"]["message"] == "boom"
+    assert body["error"]["code"] == "E_BOOM" and "boom" in body["error"]["stack"]
+
+
+async def test_contract_empty_rejection_and_no_result(
+    start_proxy: StartProxy, runtime: str
+) -> None:
+    if runtime != "nodejs":
+        pytest.skip("promises are Node.js's")
+    proxy = await start_proxy()
+    await proxy.client.init(ACTIONS["empty_rejection"][runtime])
+    assert await proxy.client.run({}) == (200, {"error": {}})
+    quiet = await start_proxy()
+    await quiet.client.init(ACTIONS["no_result"][runtime])
+    assert await quiet.client.run({}) == (200, {})
 
 
 async def test_contract_non_object_result_is_a_502(start_proxy: StartProxy, runtime: str) -> None:
@@ -76,7 +120,7 @@ async def test_contract_non_object_result_is_a_502(start_proxy: StartProxy, runt
 
     status, body = await proxy.client.run({})
 
-    assert (status, body) == (502, {"error": "The action did not return a dictionary or array."})
+    assert (status, body) == (502, {"error": NON_OBJECT_ERRORS[runtime]})
     stdout, stderr = await proxy.logs_after(1)
     assert stdout.count(SENTINEL) == stderr.count(SENTINEL) == 1
 

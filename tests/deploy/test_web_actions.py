@@ -37,7 +37,7 @@ APP_ERROR = (
     "def main(args):\n"
     "    return {'error': {'statusCode': 400, 'body': 'bad input: ' + args.get('x', '')}}\n"
 )
-CRASHING = "def main(args):\n    raise ValueError('boom')\n"
+CRASHING = "import os\ndef main(args):\n    os._exit(3)\n"  # a developer error
 ADD_ONE = "def main(args):\n    return {'n': int(args.get('n', 0)) + 1}\n"
 
 

@@ -496,3 +496,39 @@ async def test_balancer_round_trip_over_kafka(kafka_bootstrap: str) -> None:  # 
         for fake in h.invokers:
             await fake.close()
         await bus.close()
+
+
+async def test_balancer_forces_at_once_what_a_silent_invoker_held(harness: Harness) -> None:
+    """An invoker killed mid-run stops pinging: its activations end when it is marked down
+    (ping timeout), not minutes later at their deadline."""
+    fakes = [await harness.invoker(0, auto_ack=False), await harness.invoker(1)]
+    await harness.pinged(*fakes)
+    held = an_activation(action_with_home(0, 2))
+    future = await harness.publish(held, timeout_ms=5_000)
+    await fakes[0].next_message()
+
+    harness.clock.now += 11  # past the 10 s ping timeout; the deadline is minutes away
+    await harness.pinged(fakes[1])
+    await harness.lb.run_checks()
+
+    assert harness.lb.invoker_health() == {"invoker0": "down", "invoker1": "up"}
+    result = await result_of(future)
+    assert result == AckResult(held.activation_id, 0, None, False, forced=True)
+    assert [e.activation_id for e in harness.forced] == [held.activation_id]
+    assert harness.lb.in_flight(NS) == 0
+
+
+async def test_balancer_leaves_a_draining_invokers_work_to_finish(harness: Harness) -> None:
+    fake = await harness.invoker(0, auto_ack=False)
+    await harness.pinged(fake)
+    held = an_activation()
+    future = await harness.publish(held, timeout_ms=5_000)
+    await fake.next_message()
+    await fake.ping(enabled=False)  # draining: it pings "disabled" and finishes what it took
+    down = await harness.lb.wait_until(
+        lambda lb: lb.invoker_states()[0].state.value == "down", WAIT_S
+    )
+    assert down
+    await harness.lb.run_checks()
+    assert harness.lb.invoker_health() == {"invoker0": "down"}
+    assert not future.done() and harness.forced == []

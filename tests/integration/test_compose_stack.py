@@ -11,6 +11,7 @@ invoker0/invoker1 on the same engine (``whisk standalone``) must not run at the 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import shutil
@@ -38,6 +39,7 @@ pytestmark = [pytest.mark.compose, pytest.mark.timeout(1500)]
 class Stack:
     api: str
     auth: str  # uuid:key
+    prometheus: str = ""
 
     def headers(self, auth: str | None = None) -> dict[str, str]:
         token = base64.b64encode((auth or self.auth).encode()).decode()
@@ -85,7 +87,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if not _engine_answers() and not _in_ci():
         pytest.skip("no Docker engine (start one with scripts/docker-engine.sh)")
     # Under CI=true, compose.sh starts the engine itself (scripts/docker-engine.sh) or fails.
-    port = _free_port()
+    port, prometheus_port = _free_port(), _free_port()
     props = tmp_path_factory.mktemp("compose") / "compose.wskprops"
     env = {
         **os.environ,
@@ -93,6 +95,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "WHISK_COMPOSE_PORT": str(port),
         "WHISK_COMPOSE_WSKPROPS": str(props),
         "WHISK_SOCKET_DIR": SOCKET_DIR,
+        "WHISK_PROMETHEUS_PORT": str(prometheus_port),
     }
     try:
         up = _compose("up", env, timeout=1400)
@@ -104,7 +107,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         values = _read_props(props)
         assert values["APIHOST"] == f"http://localhost:{port}"
         assert values["NAMESPACE"] == "guest"
-        yield Stack(f"http://127.0.0.1:{port}", values["AUTH"])
+        yield Stack(
+            f"http://127.0.0.1:{port}", values["AUTH"], f"http://127.0.0.1:{prometheus_port}"
+        )
     finally:
         down = _compose("down", env, timeout=300)
     # Not reached when setup failed: a failed `up` keeps its own message.
@@ -182,3 +187,23 @@ async def test_compose_blocking_invoke_returns_result_and_record(stack: Stack) -
         assert record["response"]["result"] == {"greeting": "hello compose"}
         async with http.delete(_action_url(stack, name)) as resp:
             assert resp.status == 200
+
+
+async def test_compose_prometheus_scrapes_the_controller_and_both_invokers(stack: Stack) -> None:
+    wanted = {"controller0:8080", "invoker0:8085", "invoker1:8085"}
+    health: dict[str, str] = {}
+    async with aiohttp.ClientSession() as http:
+        for _ in range(60):  # the first scrapes come within a 10 s interval
+            async with http.get(f"{stack.prometheus}/api/v1/targets") as resp:
+                assert resp.status == 200
+                targets = (await resp.json())["data"]["activeTargets"]
+            health = {t["labels"]["instance"]: t["health"] for t in targets}
+            if all(health.get(target) == "up" for target in wanted):
+                break
+            await asyncio.sleep(1)
+        assert {t: health.get(t) for t in wanted} == dict.fromkeys(wanted, "up")
+        async with http.get(
+            f"{stack.prometheus}/api/v1/query", params={"query": "whisk_invoker_containers"}
+        ) as resp:
+            series = (await resp.json())["data"]["result"]
+        assert {s["metric"]["invoker"] for s in series} == {"invoker0", "invoker1"}

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ import pytest
 
 from invoker.containers.docker import DockerContainer, DockerFactory
 from invoker.containers.docker_config import INVOKER_LABEL, DockerSettings
+from invoker.containers.images import StartupError
 from invoker.containers.logs import SENTINEL
 from invoker.containers.ports import ContainerSpec, Transport
 from tests.integration.conftest import NODEJS_IMAGE, PYTHON_IMAGE
@@ -105,11 +108,11 @@ async def test_docker_pause_then_resume_serves_runs(docker_factory: DockerFactor
     container = await start(docker_factory, ECHO)
 
     await container.pause()
-    paused = await docker_factory.api.inspect(container.id)
+    paused = await docker_factory.engine.inspect(container.id)
     await container.resume()
 
     assert paused["State"]["Paused"] is True
-    assert (await docker_factory.api.inspect(container.id))["State"]["Paused"] is False
+    assert (await docker_factory.engine.inspect(container.id))["State"]["Paused"] is False
     assert await run(container, {"n": 3}) == {"echo": {"n": 3}}
 
 
@@ -126,7 +129,7 @@ async def test_docker_destroy_removes_container_and_socket_dir(
     await container.destroy()
 
     with pytest.raises(NotFound):
-        await docker_factory.api.inspect(container.id)
+        await docker_factory.engine.inspect(container.id)
     assert entries(Path(docker_settings.runtime_dir)) == []
 
 
@@ -143,8 +146,8 @@ async def test_docker_remove_orphans_by_label(docker_settings: DockerSettings) -
     fresh = DockerFactory(docker_settings)
     try:
         removed = await fresh.remove_orphans(docker_settings.instance_label)
-        left = await fresh.api.list_by_label(INVOKER_LABEL, docker_settings.instance_label)
-        other_left = await fresh.api.list_by_label(INVOKER_LABEL, other.settings.instance_label)
+        left = await fresh.engine.list_by_label(INVOKER_LABEL, docker_settings.instance_label)
+        other_left = await fresh.engine.list_by_label(INVOKER_LABEL, other.settings.instance_label)
     finally:
         await survivor.destroy()
         await other.close()
@@ -214,10 +217,10 @@ def main(args):
     try:
         container = await start(factory, code)
         response = await container.run({"value": {}}, 20)
-        inspected = await factory.api.inspect(container.id)
+        inspected = await factory.engine.inspect(container.id)
         await container.destroy()
         with pytest.raises(NotFound):
-            await factory.api.inspect(container.id)
+            await factory.engine.inspect(container.id)
     finally:
         await factory.remove_orphans(settings.instance_label)
         await factory.close()
@@ -321,7 +324,7 @@ def main(args):
 async def test_docker_container_limits_follow_the_spec(docker_factory: DockerFactory) -> None:
     container = await docker_factory.create(spec(memory_mb=256, labels={"whisk.action": "a"}))
 
-    inspected = await docker_factory.api.inspect(container.id)
+    inspected = await docker_factory.engine.inspect(container.id)
     host = inspected["HostConfig"]
 
     assert host["Memory"] == host["MemorySwap"] == 256 * 1024 * 1024
@@ -337,7 +340,7 @@ async def test_docker_tcp_transport_for_blackbox_images(docker_factory: DockerFa
     # our python image listens on 8080 when run as built, like an OpenWhisk image
     container = await start(docker_factory, ECHO, transport=Transport.TCP)
 
-    inspected = await docker_factory.api.inspect(container.id)
+    inspected = await docker_factory.engine.inspect(container.id)
 
     assert await run(container, {"n": 7}) == {"echo": {"n": 7}}
     assert inspected["HostConfig"]["NetworkMode"] == "bridge"
@@ -345,3 +348,40 @@ async def test_docker_tcp_transport_for_blackbox_images(docker_factory: DockerFa
         "err 7",
         "out 7",
     ]
+
+
+@pytest.fixture
+def local_only_image(docker_engine: None) -> Iterator[str]:
+    """The python runtime image under a name no registry has: present on this host only."""
+    name = f"whisk-test/local-blackbox-{uuid.uuid4().hex[:8]}:latest"
+    subprocess.run(["docker", "tag", PYTHON_IMAGE, name], check=True, capture_output=True)
+    yield name
+    subprocess.run(["docker", "rmi", name], check=False, capture_output=True)
+
+
+async def test_docker_action_image_present_locally_runs_without_a_registry(
+    docker_factory: DockerFactory, local_only_image: str
+) -> None:
+    container = await start(
+        docker_factory, ECHO, kind="blackbox", image=local_only_image, transport=Transport.TCP
+    )
+
+    assert await run(container, {"n": 3}) == {"echo": {"n": 3}}
+
+
+async def test_docker_action_image_that_cannot_be_pulled_is_the_developers_error(
+    docker_factory: DockerFactory,
+) -> None:
+    image = f"whisk-test/no-such-image-{uuid.uuid4().hex[:8]}"
+
+    with pytest.raises(StartupError) as raised:
+        await docker_factory.create(spec(kind="blackbox", image=image, transport=Transport.TCP))
+
+    assert raised.value.developer
+    assert raised.value.message == f"Failed to pull container image '{image}'."
+    assert (
+        await docker_factory.engine.list_by_label(
+            INVOKER_LABEL, docker_factory.settings.instance_label
+        )
+        == []
+    )

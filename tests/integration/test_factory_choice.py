@@ -14,8 +14,8 @@ pytestmark = pytest.mark.docker
 
 
 async def test_missing_images_names_only_the_absent(docker_engine: None) -> None:
-    socket = InvokerSettings().docker_socket
-    assert await missing_images(socket, [PYTHON_IMAGE, "whisk/no-such-runtime:0"]) == [
+    host = InvokerSettings().docker_host
+    assert await missing_images(host, [PYTHON_IMAGE, "whisk/no-such-runtime:0"]) == [
         "whisk/no-such-runtime:0"
     ]
 

@@ -105,7 +105,7 @@ class Stack:
         blocking: bool = True,
         content: dict[str, Any] | None = None,
         activation_id: str | None = None,
-        extra: dict[str, Any] | None = None,
+        fields: dict[str, Any] | None = None,
     ) -> ActivationMessage:
         """Write the pending record, then publish the message, as the controller does."""
         accepted = now_ms()
@@ -135,7 +135,8 @@ class Stack:
             root_controller_index=ControllerInstanceId("0"),
             blocking=blocking,
             content=content if content is not None else {},
-            extra={"wait_start_ms": accepted, **(extra or {})},
+            wait_start_ms=accepted,
+            **(fields or {}),
         )
         await self.send(message.to_bytes())
         return message
@@ -214,7 +215,7 @@ async def test_invoker_service_acks_a_blocking_activation_with_its_stored_record
     message = await stack.publish(
         stored,
         content={"name": "whisk"},
-        extra={"annotations": [binding], "api_key": "uuid:key"},
+        fields={"annotations": (binding,), "api_key": "uuid:key"},
     )
 
     ack = await next_ack(acks)
@@ -266,6 +267,34 @@ async def test_invoker_service_records_a_missing_action_as_an_application_error(
     assert ack.response["response"] == {"statusCode": 1, "result": {"error": ACTION_NOT_FOUND}}
     doc = await record_of(stack.store, message.activation_id)
     assert doc["response"]["statusCode"] == 1
+
+
+async def test_invoker_service_meters_each_completed_activation_once(
+    stack: Stack, acks: Consumer
+) -> None:
+    stored = await stack.action("greet", GREET, memory=128)
+    service = await stack.service()
+    docs, messages = [], []
+    for _ in range(2):  # cold, then warm
+        messages.append(await stack.publish(stored, content={"name": "m"}))
+        await next_ack(acks)
+        docs.append(await record_of(stack.store, messages[-1].activation_id))
+    await stack.send(messages[-1].to_bytes())  # a redelivery is not metered again
+    await eventually(lambda: service.feed is not None and service.feed.polled == 3)
+    missing = await stack.publish(None, name="nothing")
+    await next_ack(acks)
+    await service.drain()
+
+    rows = {u.action: u for u in await stack.store.list_usage("guest")}
+    assert set(rows) == {"greet", "nothing"}
+    greet = rows["greet"]
+    billed = sum(max(1, d["end"] - d["start"]) for d in docs)
+    assert (greet.activations, greet.billed_ms, greet.mb_ms) == (2, billed, billed * 128)
+    assert (greet.cold_starts, greet.errors) == (1, 0)
+    assert "initTime" in notes(docs[0]) and "initTime" not in notes(docs[1])
+    nothing = rows["nothing"]  # never ran: counted and an error, not billed
+    assert (nothing.activations, nothing.billed_ms, nothing.errors) == (1, 0, 1)
+    assert (await record_of(stack.store, missing.activation_id))["response"]["statusCode"] == 1
 
 
 async def test_invoker_service_runs_a_redelivered_activation_once(

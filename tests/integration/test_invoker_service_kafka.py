@@ -97,7 +97,7 @@ def message(n: int, blocking: bool, revision: int) -> ActivationMessage:
         root_controller_index=ControllerInstanceId("0"),
         blocking=blocking,
         content={"name": f"kafka {n}"},
-        extra={"wait_start_ms": accepted},
+        wait_start_ms=accepted,
     )
 
 

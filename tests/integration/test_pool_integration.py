@@ -25,7 +25,7 @@ from invoker.pool.pool import ContainerPool
 from invoker.pool.requests import ExecSpec, RunLimits, RunRequest
 from invoker.pool.runs import StartKind
 from invoker.pool.state import ContainerState, PoolState
-from tests.integration.conftest import PYTHON_IMAGE
+from tests.integration.conftest import NODEJS_IMAGE, PYTHON_IMAGE
 from whisk.entities.activation import ActivationId, StatusCode
 
 ECHO = """
@@ -287,6 +287,35 @@ async def test_pool_application_error_keeps_container_warm(
     assert first.response.status_code is StatusCode.APPLICATION_ERROR
     assert first.response.result == {"error": "bad input"}
     assert (second.container_id, second.start) == (first.container_id, StartKind.WARM)
+
+
+async def test_pool_python_exception_is_an_application_error_with_its_text(
+    backend: Backend, make_pool: Any
+) -> None:
+    # OpenWhisk's Python launcher answers {"error": str(exc)} and prints the traceback
+    pool = make_pool()
+    code = "def main(args):\n    raise KeyError('missing')\n"
+    outcome = await pool.run(make_request(backend, code))
+
+    assert outcome.response.status_code is StatusCode.APPLICATION_ERROR
+    assert outcome.response.result == {"error": "'missing'"}
+    assert any("KeyError" in line for line in outcome.logs)
+
+
+async def test_pool_nodejs_throw_is_a_developer_error_with_openwhisk_text(
+    backend: Backend, make_pool: Any
+) -> None:
+    if backend.name == "process" and shutil.which("node") is None:
+        pytest.skip("node is not on PATH")
+    pool = make_pool()
+    code = "exports.main = () => { throw new RangeError('too far'); };\n"
+    request = make_request(backend, code)
+    image = NODEJS_IMAGE if backend.name == "docker" else backend.image
+    request = replace(request, exec=replace(request.exec, kind="nodejs:20", image=image))
+    outcome = await pool.run(request)
+
+    assert outcome.response.status_code is StatusCode.DEVELOPER_ERROR
+    assert outcome.response.result == {"error": "An error has occurred: RangeError: too far"}
 
 
 async def test_pool_large_result_becomes_application_error(

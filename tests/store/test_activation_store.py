@@ -216,3 +216,45 @@ async def test_activation_store_stale_pending_drops_completed_ones(store: Store)
     await store.complete_pending_activation(forced(1))
 
     assert ids(await store.list_stale_pending(10_000, 10)) == [2]
+
+
+def trigger_record(n: int, logs: list[str]) -> ActivationRecord:
+    """A trigger activation: final (success) with ``end == 0``, as OpenWhisk records them."""
+    return dataclasses.replace(
+        record(n), end=0, doc={"activationId": f"{n:032x}", "end": 0, "logs": logs}
+    )
+
+
+async def test_activation_store_trigger_records_with_no_end_are_final(store: Store) -> None:
+    await store.put_activations([trigger_record(1, [])])
+    await store.put_activations([trigger_record(1, ["rule line"])])  # the rules' lines
+    stored = await store.get_activation(NS, f"{1:032x}")
+    assert stored is not None and stored.doc["logs"] == ["rule line"]
+    assert not await store.complete_pending_activation(forced(1))
+    assert await store.list_stale_pending(10**12, 10) == []
+
+
+async def test_activation_store_batch_never_puts_pending_over_final(store: Store) -> None:
+    await store.put_activations([record(1), record(2, pending=True)])
+    await store.put_activations([record(1, pending=True), record(2), record(3, pending=True)])
+    one, two, three = [await store.get_activation(NS, f"{n:032x}") for n in (1, 2, 3)]
+    assert one is not None and one.status_code == 0  # a late pending row did not replace it
+    assert two is not None and two.status_code == 0
+    assert three is not None and three.status_code is None
+
+
+async def test_activation_store_lists_and_counts_pending_only_when_asked(store: Store) -> None:
+    for n in (1, 3):
+        await store.put_activation(record(n))
+    await store.put_activation(record(2, pending=True))
+    trigger = dataclasses.replace(record(4, name="t"), end=0)  # finished, with OpenWhisk's end 0
+    await store.put_activation(trigger)
+
+    finished = ActivationQuery(namespace=NS)
+    assert ids(await store.list_activations(finished)) == [4, 3, 1]
+    assert await store.count_activations(finished) == 3
+    everything = ActivationQuery(namespace=NS, include_pending=True)
+    assert ids(await store.list_activations(everything)) == [4, 3, 2, 1]
+    assert await store.count_activations(everything) == 4
+    named = ActivationQuery(namespace=NS, name="hello", skip=1)
+    assert ids(await store.list_activations(named)) == [1]

@@ -133,3 +133,36 @@ async def test_feed_store_claim_refuses_a_leased_or_replaced_registration(store:
     assert await feeds.claim_feed(leased, now_ms=3_000, **kwargs) is False
     await feeds.put_feed(dataclasses.replace(leased, registration_id="new", lease_expiry_ms=0))
     assert await feeds.claim_feed(leased, now_ms=6_000, **kwargs) is False  # old id
+
+
+async def test_feed_store_last_claim_and_status_changes_record_reason_and_time(
+    store: Store,
+) -> None:
+    feeds = feed_store(store)
+    await feeds.put_feed(registration(created_ms=500, next_fire_ms=1_000))
+    (due,) = await feeds.due_feeds("alarms", 2_000)
+    assert due.changed_ms == 0  # unchanged since creation
+
+    # a claim that keeps it active changes neither reason nor time
+    kept = await feeds.claim_feed(
+        due, next_fire_ms=61_000, status=FeedStatus.ACTIVE, owner="c0",
+        lease_expiry_ms=0, now_ms=2_000, reason="ignored",
+    )  # fmt: skip
+    assert kept
+    found = await feeds.get_feed("guest", "tick")
+    assert found is not None and (found.reason, found.changed_ms) == ("", 0)
+
+    # the last fire disables it, with its reason and when
+    last = await feeds.claim_feed(
+        found, next_fire_ms=None, status=FeedStatus.DISABLED, owner="c0",
+        lease_expiry_ms=0, now_ms=61_500, reason="Automatically disabled after firing once",
+    )  # fmt: skip
+    assert last
+    found = await feeds.get_feed("guest", "tick")
+    assert found is not None
+    assert (found.status, found.changed_ms) == (FeedStatus.DISABLED, 61_500)
+    assert found.reason == "Automatically disabled after firing once"
+
+    await feeds.set_feed_status(found.registration_id, FeedStatus.ACTIVE, "", changed_ms=70_000)
+    found = await feeds.get_feed("guest", "tick")
+    assert found is not None and (found.status, found.changed_ms) == (FeedStatus.ACTIVE, 70_000)

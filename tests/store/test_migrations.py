@@ -23,7 +23,7 @@ from whisk.store.sql.store import SqlStore
 from whisk.store.sql.tables import metadata
 from whisk.store.write_behind import WriteBehindStore
 
-TABLES = {"entities", "activations", "identities"}
+TABLES = {"entities", "activations", "identities", "usage_hours"}
 
 
 def _schema(conn: Connection) -> tuple[set[str], list[Any]]:

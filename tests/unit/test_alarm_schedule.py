@@ -83,12 +83,39 @@ def test_cron_alarm_in_a_time_zone() -> None:
     assert first_fire(spec, T0) == parse_date("2026-01-02T08:00:00Z", "d")
 
 
+def test_cron_alarm_in_new_york_across_spring_forward() -> None:
+    spec = alarm_spec("alarm", {"cron": "0 9 * * *", "timezone": "America/New_York"})
+    assert spec.timezone == "America/New_York"
+    before = parse_date("2026-03-07T12:00:00Z", "now")
+    first = first_fire(spec, before)
+    assert first == parse_date("2026-03-07T14:00:00Z", "d")  # 09:00 EST
+    second = next_fire(spec, first, first + 150, 0)
+    assert second == parse_date("2026-03-08T13:00:00Z", "d")  # 09:00 EDT, 23 hours on
+
+
+def test_cron_alarm_in_new_york_fires_once_in_the_repeated_hour() -> None:
+    spec = alarm_spec("alarm", {"cron": "30 1 * * *", "timezone": "America/New_York"})
+    first = first_fire(spec, parse_date("2026-11-01T00:00:00Z", "now"))
+    assert first == parse_date("2026-11-01T05:30:00Z", "d")  # 01:30 EDT
+    # the provider fired late, inside the second 01:xx (EST): the next is the next day's 01:30
+    late = parse_date("2026-11-01T06:05:00Z", "now")
+    assert next_fire(spec, first, late, 0) == parse_date("2026-11-02T06:30:00Z", "d")
+
+
+def test_alarm_timezone_defaults_to_utc() -> None:
+    assert alarm_spec("alarm", {"cron": "* * * * *"}).timezone == "UTC"
+    assert alarm_spec("alarm", {"cron": "* * * * *", "timezone": ""}).timezone == "UTC"
+
+
 @pytest.mark.parametrize(
     ("feed", "params"),
     [
         ("alarm", {}),
         ("alarm", {"cron": "bad"}),
         ("alarm", {"cron": "* * * * *", "timezone": "Mars/Olympus"}),
+        ("alarm", {"cron": "* * * * *", "timezone": "America"}),
+        ("alarm", {"cron": "* * * * *", "timezone": "../../etc/passwd"}),
+        ("alarm", {"cron": "* * * * *", "timezone": -5}),
         ("interval", {"minutes": 0}),
         ("interval", {"minutes": "5"}),
         ("once", {}),

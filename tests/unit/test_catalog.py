@@ -30,10 +30,12 @@ def run_source(name: str, args: dict[str, Any]) -> Any:
 
 async def test_catalog_install_creates_published_packages_and_feeds() -> None:
     store = MemoryStore()
-    assert await install_catalog(store, rules_for) == 3
+    assert await install_catalog(store, rules_for) == 4
     assert (await store.get_identity(SYSTEM_NAMESPACE)) is not None
     alarms = await store.get(EntityKey(SYSTEM_NAMESPACE, "alarms"))
     assert alarms is not None and alarms.doc["publish"] is True
+    apimgmt = await store.get(EntityKey(SYSTEM_NAMESPACE, "apimgmt"))  # OpenWhisk's: not shared
+    assert apimgmt is not None and apimgmt.doc["publish"] is False
     actions = await store.list(SYSTEM_NAMESPACE, Collection.ACTIONS, package="alarms")
     names = sorted(a.key.name for a in actions)
     assert names == ["alarm", "interval", "once"]

@@ -16,8 +16,10 @@ from invoker.containers.logs import (
     LogCollector,
     parse_json_file_line,
     rfc3339_nano,
+    stored_size,
 )
 from invoker.containers.ports import LogLine
+from whisk.entities.messages import truncate_logs
 
 T = "2024-05-01T10:00:00.000000001Z"
 
@@ -151,7 +153,10 @@ def test_collector_keeps_text_glued_to_a_sentinel() -> None:
 
 
 def test_collector_truncates_at_limit_and_adds_openwhisk_note() -> None:
-    collector = LogCollector(limit_bytes=10)
+    # each line weighs its stored form plus a newline: 30 + 1 + "stdout: " + text + 1
+    weight = len(out("12345").formatted()) + 1
+    assert stored_size(out("12345")) == weight == 45
+    collector = LogCollector(limit_bytes=2 * weight)
 
     for line in [out("12345"), out("67890"), out("x"), out(SENTINEL)]:
         collector.add(line)
@@ -166,16 +171,32 @@ def test_collector_truncates_at_limit_and_adds_openwhisk_note() -> None:
         LogLine(
             "now",
             "stderr",
-            "Logs were truncated because the total bytes size exceeds the limit of 10 bytes.",
+            "Logs were truncated because the total bytes size exceeds the limit of 90 bytes.",
         ),
     ]
 
 
+def test_collector_never_keeps_more_than_the_limit_of_stored_lines() -> None:
+    limit = 10_000
+    collector = LogCollector(limit_bytes=limit)
+
+    for i in range(1000):
+        collector.add(out(f"line {i:04d} " + "x" * 40))
+    logs = collector.finish(T)
+
+    kept = logs.lines[:-1]
+    assert sum(len(line.formatted()) + 1 for line in kept) <= limit
+    assert len(kept) == limit // stored_size(kept[0])  # cut at the limit, not before it
+    assert logs.lines[-1].text == truncate_logs(limit)
+
+
 def test_collector_counts_bytes_not_characters() -> None:
-    collector = LogCollector(limit_bytes=4)
+    weight = stored_size(out("éé"))
+    assert weight == stored_size(out("ab")) + 2
+    collector = LogCollector(limit_bytes=weight + 1)
 
     collector.add(out("éé"))
-    collector.add(out("é"))
+    collector.add(out(""))
 
     assert collector.finish(T).lines[:-1] == [out("éé")]  # then the truncation note
 

@@ -38,11 +38,9 @@ def message(path: str = "ns/pkg", **overrides: Any) -> ActivationMessage:
         "blocking": True,
         "content": {"a": 1, "secret": "from-binding"},
         "init_args": ("secret",),
-        "extra": {
-            "wait_start_ms": 990,
-            "api_key": "k",
-            "annotations": [{"key": "causedBy", "value": "sequence"}],
-        },
+        "wait_start_ms": 990,
+        "api_key": "k",
+        "annotations": ({"key": "causedBy", "value": "sequence"},),
     }
     fields.update(overrides)
     return ActivationMessage(**fields)
@@ -64,7 +62,7 @@ def test_entity_key_splits_the_package_from_the_path() -> None:
 
 
 def test_package_of_prefers_the_binding_name() -> None:
-    bound = message(extra={"annotations": [{"key": "binding", "value": "callerns/mine"}]})
+    bound = message(annotations=({"key": "binding", "value": "callerns/mine"},))
     assert package_of(bound) == "mine"
     assert package_of(message()) == "pkg"
 

@@ -77,7 +77,9 @@ def as_json(data: bytes) -> dict[str, Any]:
             cause=OTHER_AID,
             trace_context={"traceparent": "00-abc-def-01"},
             deadline_ms=1_700_000_060_000,
-            extra={"kind": "python:3"},
+            wait_start_ms=1_700_000_000_000,
+            annotations=({"key": "causedBy", "value": "sequence"},),
+            api_key="uuid:key",
             transid=TransactionId("tid-2", 5, extra_logging=True),
         ),
         an_activation(content=None, revision=None, user=UserRef("guest", "guest")),
@@ -249,3 +251,10 @@ def test_instance_ids_refuse_invalid_values() -> None:
         InvokerInstanceId(instance=-1, user_memory_mb=1024)
     with pytest.raises(InvalidArgument):
         ControllerInstanceId("")
+
+
+def test_activation_message_refuses_malformed_annotations() -> None:
+    data = an_activation().to_json()
+    data["annotations"] = [{"value": 1}]
+    with pytest.raises(MalformedRequest):
+        ActivationMessage.from_bytes(json.dumps({"v": 1, **data}).encode())

@@ -13,6 +13,7 @@ from whisk.store.memory import MemoryStore
 from whisk.store.ports import ActivationQuery, ActivationRecord
 from whisk.store.sql.store import SqlStore
 from whisk.store.write_behind import WriteBehindStore
+from whisk.usage import UsageDelta
 
 
 def record(aid: str, *, end: int = 0, namespace: str = "ns", start: int = 1000) -> ActivationRecord:
@@ -34,14 +35,18 @@ class Recording(MemoryStore):
     def __init__(self) -> None:
         super().__init__()
         self.batches: list[list[str]] = []
+        self.usage_batches: list[list[UsageDelta]] = []
         self.fail = 0
 
-    async def put_activations(self, records: Sequence[ActivationRecord]) -> None:
+    async def put_activations(
+        self, records: Sequence[ActivationRecord], usage: Sequence[UsageDelta] = ()
+    ) -> None:
         if self.fail:
             self.fail -= 1
             raise ConnectionError("database down")
         self.batches.append([r.activation_id for r in records])
-        await super().put_activations(records)
+        self.usage_batches.append(list(usage))
+        await super().put_activations(records, usage)
 
 
 async def test_records_queued_within_the_delay_are_written_in_one_batch() -> None:

@@ -92,6 +92,7 @@ class KafkaConsumer(Consumer):
         self.group_id = group_id
         self._consumer = consumer
         self._consumed: dict[TopicPartition, int] = {}  # next offset after what poll returned
+        self._next: dict[TopicPartition, int] = {}  # the same, kept across commits (for lag)
         self._closed = False
 
     async def poll(self, max_records: int, timeout_s: float = 0.5) -> list[Record]:
@@ -108,8 +109,19 @@ class KafkaConsumer(Consumer):
             for m in messages:
                 batch.append(Record(m.topic, m.offset, m.value or b"", m.key, m.partition))
             if messages:
-                self._consumed[tp] = messages[-1].offset + 1
+                self._consumed[tp] = self._next[tp] = messages[-1].offset + 1
         return batch
+
+    def lag(self) -> int | None:
+        total, known = 0, False
+        for tp, position in list(self._next.items()):
+            try:
+                highwater = self._consumer.highwater(tp)
+            except AssertionError:  # the partition went to another member of the group
+                continue
+            if highwater is not None:
+                total, known = total + max(0, highwater - position), True
+        return total if known else None
 
     async def commit(self) -> None:
         if self._closed:

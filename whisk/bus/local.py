@@ -103,6 +103,7 @@ class Joined(msgspec.Struct, tag="J", array_like=True):
 class Batch(msgspec.Struct, tag="B", array_like=True):
     id: int
     records: list[tuple[int, bytes, bytes | None]]  # offset, value, key
+    lag: int | None = None  # the broker-side consumer's, after this batch
 
 
 class Failed(msgspec.Struct, tag="F", array_like=True):
@@ -294,9 +295,11 @@ class _BrokerConnection(_Framer):
     async def _poll(self, consumer: Consumer, request: Poll) -> None:
         try:
             records = await consumer.poll(request.max_records, request.timeout_s)
-            reply: Reply = Batch(request.id, [(r.offset, r.value, r.key) for r in records])
+            reply: Reply = Batch(
+                request.id, [(r.offset, r.value, r.key) for r in records], consumer.lag()
+            )
         except asyncio.CancelledError:
-            reply = Batch(request.id, [])  # cancelled while waiting: nothing was taken
+            reply = Batch(request.id, [], consumer.lag())  # cancelled waiting: nothing taken
         except WhiskError as exc:
             reply = Failed(request.id, type(exc).__name__, exc.message)
         finally:
@@ -435,9 +438,15 @@ class LocalConsumer(Consumer):
         self._handle = handle
         self._in_flight: asyncio.Future[Any] | None = None
         self._kept: list[Record] = []  # sent by the broker for a poll its caller cancelled
+        self._lag: int | None = None
         self._closed = False
 
+    def lag(self) -> int | None:
+        """As of the last poll's reply (no I/O), counting records kept from a cancelled poll."""
+        return None if self._lag is None else self._lag + len(self._kept)
+
     def _records(self, batch: Batch) -> list[Record]:
+        self._lag = batch.lag
         return [Record(self.topic, offset, value, key) for offset, value, key in batch.records]
 
     async def _settle(self) -> None:

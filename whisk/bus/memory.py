@@ -129,6 +129,10 @@ class MemoryConsumer(Consumer):
                 self._position = batch[-1].offset + 1
             return batch
 
+    def lag(self) -> int | None:
+        position = self._position if self._position is not None else self._group.committed
+        return max(0, self._log.end - max(position, self._log.base))
+
     async def commit(self) -> None:
         if self._closed:
             raise Unavailable("the bus consumer is closed")

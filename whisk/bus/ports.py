@@ -73,6 +73,12 @@ class Consumer(abc.ABC):
     async def close(self) -> None:
         """Leave the group without committing. Idempotent."""
 
+    def lag(self) -> int | None:
+        """Records on the topic this consumer has not yet been given by ``poll``, as last
+        known (no I/O: Kafka's figure is the high-water mark of the last fetch); ``None`` when
+        not known yet."""
+        return None
+
     async def batches(
         self, max_records: int, timeout_s: float = 0.5
     ) -> AsyncIterator[list[Record]]:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from typing import Any
 
+from whisk.entities import messages as ow
 from whisk.errors import InvalidArgument
 
 _ID_PATTERN = re.compile(r"[0-9a-f]{32}")
@@ -37,8 +38,12 @@ class ActivationId:
     value: str
 
     def __post_init__(self) -> None:
-        if not isinstance(self.value, str) or not _ID_PATTERN.fullmatch(self.value):
-            raise InvalidArgument("The activation id is not valid.")
+        if not isinstance(self.value, str):
+            raise InvalidArgument(ow.ACTIVATION_ID_ILLEGAL)
+        if len(self.value) != 32:  # OpenWhisk checks the length first
+            raise InvalidArgument(ow.activation_id_length_error(len(self.value)))
+        if not _ID_PATTERN.fullmatch(self.value):
+            raise InvalidArgument(ow.ACTIVATION_ID_ILLEGAL)
 
     @classmethod
     def new(cls) -> ActivationId:

@@ -11,9 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from whisk.entities import messages as ow
 from whisk.entities.names import FullyQualifiedName
 from whisk.entities.runtimes import BLACKBOX, SEQUENCE, RuntimeManifest
-from whisk.errors import InvalidArgument, PayloadTooLarge
+from whisk.errors import InvalidArgument, MalformedRequest, PayloadTooLarge
 
 _BASE64_RE = re.compile(r"\A[A-Za-z0-9+/]*={0,2}\Z")
 MAX_SEQUENCE_LENGTH = 50
@@ -87,6 +88,11 @@ class SequenceExec:
 Exec = CodeExec | BlackboxExec | SequenceExec
 
 
+def requested_kind(kind: object) -> str:
+    """The kind as OpenWhisk names it in its messages: trimmed and lower-cased."""
+    return kind.strip().lower() if isinstance(kind, str) else str(kind)
+
+
 def _optional_str(value: object, what: str) -> str | None:
     if value is None:
         return None
@@ -107,12 +113,18 @@ def exec_from_json(
     if not isinstance(value, Mapping):
         raise InvalidArgument("exec undefined" if value is None else "exec must be an object.")
     kind = value.get("kind")
+    if isinstance(kind, str):
+        kind = kind.strip().lower()  # as OpenWhisk reads it
     if kind == SEQUENCE:
         components = value.get("components")
+        if components is None:
+            raise MalformedRequest(
+                ow.malformed_content("'components' must be defined for sequence kind")
+            )
         if not isinstance(components, list):
-            raise InvalidArgument("The sequence components must be a list of action names.")
+            raise MalformedRequest(ow.malformed_content("'components' must be an array"))
         if not components:
-            raise InvalidArgument("The sequence must not be empty.")
+            raise InvalidArgument("No component specified for the sequence.")
         if len(components) > MAX_SEQUENCE_LENGTH:
             raise InvalidArgument("Too many actions in the sequence.")
         return SequenceExec(
@@ -120,7 +132,11 @@ def exec_from_json(
         )
     code = value.get("code")
     if code is not None and not isinstance(code, str):
-        raise InvalidArgument("'code' must be a string.")
+        raise MalformedRequest(
+            ow.malformed_content(
+                f"'code' must be a string defined in 'exec' for '{requested_kind(kind)}' actions"
+            )
+        )
     main = _optional_str(value.get("main"), "main")
     if code is not None and len(code.encode()) > max_code_bytes:
         raise PayloadTooLarge(
@@ -137,8 +153,13 @@ def exec_from_json(
             main=main,
         )
     runtime = manifest.resolve(kind)
-    if not code:
-        raise InvalidArgument(f"The action code for kind '{runtime.kind}' is missing.")
+    if code is None:
+        # only a missing (or non-string) code is an error: the empty string is legal code
+        raise MalformedRequest(
+            ow.malformed_content(
+                f"'code' must be a string defined in 'exec' for '{requested_kind(kind)}' actions"
+            )
+        )
     if runtime.require_main and not main:
         raise InvalidArgument(f"The kind '{runtime.kind}' requires a 'main' entry point.")
     return CodeExec(kind=runtime.kind, code=code, binary=looks_binary(code), main=main)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from whisk.entities import messages as ow
 from whisk.errors import InvalidArgument
 
 MB = 1024 * 1024
@@ -50,19 +51,46 @@ class LimitRanges:
         )
 
 
-def _check(value: object, rng: Range, label: str, unit: str) -> int:
+def _integer(value: object, label: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidArgument(f"{label} limit must be an integer.")
-    suffix = f" {unit}" if unit else ""
-    if value < rng.min:
-        raise InvalidArgument(
-            f"{label} {value}{suffix} below allowed threshold of {rng.min}{suffix}"
-        )
-    if value > rng.max:
-        raise InvalidArgument(
-            f"{label} {value}{suffix} exceeds allowed threshold of {rng.max}{suffix}"
-        )
     return value
+
+
+def check_memory(value: object, rng: Range) -> int:
+    mb = _integer(value, "memory")
+    if mb > rng.max:
+        raise InvalidArgument(ow.size_exceeds_allowed_threshold("memory", mb, rng.max))
+    if mb < rng.min:
+        raise InvalidArgument(ow.size_below_allowed_threshold("memory", mb, rng.min))
+    return mb
+
+
+def check_logs(value: object, rng: Range) -> int:
+    mb = _integer(value, "logs")
+    if mb > rng.max:
+        raise InvalidArgument(ow.size_exceeds_allowed_threshold("log", mb, rng.max))
+    if mb < rng.min:
+        raise InvalidArgument(ow.size_below_allowed_threshold("log", mb, rng.min))
+    return mb
+
+
+def check_timeout(value: object, rng: Range) -> int:
+    ms = _integer(value, "timeout")
+    if ms > rng.max:
+        raise InvalidArgument(ow.duration_exceeds_allowed_threshold("duration", ms, rng.max))
+    if ms < rng.min:
+        raise InvalidArgument(ow.duration_below_allowed_threshold("duration", ms, rng.min))
+    return ms
+
+
+def check_concurrency(value: object, rng: Range) -> int:
+    n = _integer(value, "concurrency")
+    if n > rng.max:
+        raise InvalidArgument(ow.concurrency_exceeds_allowed_threshold(n, rng.max))
+    if n < rng.min:
+        raise InvalidArgument(ow.concurrency_below_allowed_threshold(n, rng.min))
+    return n
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,16 +128,14 @@ class ActionLimits:
             return base
         if not isinstance(value, Mapping):
             raise InvalidArgument("The limits must be an object.")
-        return cls(
-            timeout=_check(
-                value.get("timeout", base.timeout), ranges.timeout_ms, "timeout", "milliseconds"
-            ),
-            memory=_check(value.get("memory", base.memory), ranges.memory_mb, "memory", "MB"),
-            logs=_check(value.get("logs", base.logs), ranges.logs_mb, "logs", "MB"),
-            concurrency=_check(
-                value.get("concurrency", base.concurrency), ranges.concurrency, "concurrency", ""
-            ),
+        # OpenWhisk's order of checks: memory, timeout, logs, concurrency
+        memory = check_memory(value.get("memory", base.memory), ranges.memory_mb)
+        timeout = check_timeout(value.get("timeout", base.timeout), ranges.timeout_ms)
+        logs = check_logs(value.get("logs", base.logs), ranges.logs_mb)
+        concurrency = check_concurrency(
+            value.get("concurrency", base.concurrency), ranges.concurrency
         )
+        return cls(timeout=timeout, memory=memory, logs=logs, concurrency=concurrency)
 
     @classmethod
     def from_stored(cls, value: Mapping[str, Any]) -> ActionLimits:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from whisk.entities import messages as ow
 from whisk.errors import InvalidArgument
 
 NAME_MAX_LENGTH = 256
@@ -19,19 +20,20 @@ _NAME_RE = re.compile(r"\A([\w]|[\w][\w@ .&-]{0,254}[\w@.&-])\Z")
 
 
 def check_name(value: object, what: str = "name") -> str:
-    """Return ``value`` if it is a legal entity name, else raise InvalidArgument."""
+    """Return ``value`` if it is a legal entity name, else raise InvalidArgument with
+    OpenWhisk's message for a path segment (``what`` is ``namespace`` for namespaces)."""
+    is_namespace = what == "namespace"
     if not isinstance(value, str) or not value:
-        raise InvalidArgument(f"The {what} is missing or not a string.")
+        raise InvalidArgument(ow.NAMESPACE_ILLEGAL if is_namespace else ow.ENTITY_NAME_ILLEGAL)
     if len(value) > NAME_MAX_LENGTH:
-        raise InvalidArgument(
-            f"The {what} length is {len(value)} but must be at most {NAME_MAX_LENGTH} characters."
-        )
+        field = "Namespace" if is_namespace else "Name segement"  # sic: OpenWhisk's spelling
+        raise InvalidArgument(ow.entity_name_too_long(field, len(value), NAME_MAX_LENGTH))
     if not _NAME_RE.match(value):
-        raise InvalidArgument(
-            f"The {what} contains illegal characters."
-            if what != "name"
-            else "The name contains illegal characters."
-        )
+        if is_namespace:
+            raise InvalidArgument(ow.NAMESPACE_ILLEGAL)
+        if what == "name":
+            raise InvalidArgument(ow.ENTITY_NAME_ILLEGAL)
+        raise InvalidArgument(f"The {what} contains illegal characters.")
     return value
 
 
@@ -45,7 +47,7 @@ def check_namespace(value: object) -> str:
 def check_package_name(value: object) -> str:
     name = check_name(value)
     if name == RESERVED_PACKAGE:
-        raise InvalidArgument(f"The package name '{RESERVED_PACKAGE}' is reserved.")
+        raise InvalidArgument(ow.package_name_is_reserved(RESERVED_PACKAGE))
     return name
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from whisk.entities import messages as ow
 from whisk.entities.common import (
     EntityRules,
     merged_annotations,
@@ -18,7 +19,9 @@ from whisk.entities.common import (
 from whisk.entities.names import FullyQualifiedName, check_name, check_namespace
 from whisk.entities.parameters import Parameters
 from whisk.entities.semver import SemVer
-from whisk.errors import InvalidArgument
+from whisk.errors import Conflict, InvalidArgument
+
+BINDING_ANNOTATION = "binding"  # {"namespace", "name"} of what a binding binds (OpenWhisk's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,16 @@ class Package:
             if "binding" in body
             else (existing.binding if existing else None)
         )
+        if binding is not None and existing is not None and existing.binding is None:
+            raise Conflict(ow.PACKAGE_CANNOT_BECOME_BINDING)
+        annotations = merged_annotations(
+            existing.annotations if existing else Parameters(),
+            body,
+            rules.max_parameter_bytes,
+        ).without([BINDING_ANNOTATION])
+        if binding is not None:
+            # as OpenWhisk: the controller always sets it, so that lists show what is bound
+            annotations = annotations.with_value(BINDING_ANNOTATION, binding.to_json())
         return cls(
             fqn=fqn,
             version=next_version(existing.version if existing else None, put_version(body)),
@@ -89,11 +102,7 @@ class Package:
             parameters=params
             if params is not None
             else (existing.parameters if existing else Parameters()),
-            annotations=merged_annotations(
-                existing.annotations if existing else Parameters(),
-                body,
-                rules.max_parameter_bytes,
-            ),
+            annotations=annotations,
             updated=existing.updated if existing else 0,
         )
 

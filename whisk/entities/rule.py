@@ -65,7 +65,7 @@ class Rule:
         trigger = _reference(body, "trigger", fqn.namespace)
         action = _reference(body, "action", fqn.namespace)
         if existing is None and (trigger is None or action is None):
-            raise InvalidArgument("A rule requires both a 'trigger' and an 'action'.")
+            raise InvalidArgument("rule requires a valid trigger and a valid action")  # OpenWhisk's
         if trigger is not None and trigger.package is not None:
             raise InvalidArgument("The trigger name is not valid.")
         publish = put_bool(body, "publish")

@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from whisk.errors import InvalidArgument
+from whisk.entities import messages as ow
+from whisk.errors import InvalidArgument, MalformedRequest
 
 BLACKBOX = "blackbox"
 SEQUENCE = "sequence"
@@ -82,20 +83,23 @@ class RuntimeManifest:
         return candidates[0].kind if candidates else None
 
     def resolve(self, kind: object) -> RuntimeKind:
-        """The runtime for ``kind``; ``<family>:default`` resolves to the family's default.
-        Unknown or deprecated kinds raise InvalidArgument."""
-        if not isinstance(kind, str) or not kind:
-            raise InvalidArgument("kind undefined")
+        """The runtime for ``kind`` (trimmed, lower-cased); ``<family>:default`` resolves to the
+        family's default. Unknown or deprecated kinds raise with OpenWhisk's messages."""
+        if not isinstance(kind, str) or not kind.strip():
+            raise MalformedRequest(
+                ow.malformed_content("'kind' must be a string defined in 'exec'")
+            )
+        kind = kind.strip().lower()
+        requested = kind
         if kind.endswith(":default"):
             resolved = self.default_kind(kind.split(":", 1)[0])
-            if resolved is None:
-                raise InvalidArgument(f"kind '{kind}' not in Set({', '.join(self.kinds)})")
-            kind = resolved
+            kind = resolved if resolved is not None else kind
         runtime = self.kinds.get(kind)
         if runtime is None:
-            raise InvalidArgument(f"kind '{kind}' not in Set({', '.join(sorted(self.kinds))})")
+            valid = [*self.kinds, SEQUENCE, BLACKBOX]
+            raise MalformedRequest(ow.malformed_content(ow.invalid_runtime_error(requested, valid)))
         if runtime.deprecated:
-            raise InvalidArgument(f"kind '{kind}' is deprecated and may not be used.")
+            raise InvalidArgument(ow.runtime_deprecated(kind))
         return runtime
 
     def family_for_extension(self, extension: str) -> str | None:

@@ -8,7 +8,7 @@ them apart by their fields, as in OpenWhisk.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Self
+from typing import Any, Self, cast
 
 from whisk.errors import InvalidArgument
 from whisk.messages.ids import InvokerInstanceId, TransactionId
@@ -23,7 +23,7 @@ def _response(obj: Json) -> Response:
         _check_activation_id(value)
     elif not isinstance(value.get("activationId"), str):
         raise _fail("response record has no activationId")
-    return value
+    return cast(Response, value)
 
 
 def _response_id(response: Response) -> str:

@@ -81,7 +81,10 @@ class ActivationMessage(_Wire):
     cause: str | None = None
     trace_context: dict[str, str] | None = None
     deadline_ms: int | None = None  # epoch ms when the blocking controller stops waiting
-    extra: dict[str, Any] = field(default_factory=dict)  # room for fields a later v1 adds
+    # Whisk's own (OpenWhisk's message has none of these):
+    wait_start_ms: int | None = None  # when the controller accepted it (the waitTime's start)
+    annotations: tuple[dict[str, Any], ...] = ()  # record annotations only the controller knows
+    api_key: str | None = None  # for actions annotated provide-api-key
 
     def __post_init__(self) -> None:
         _check_activation_id(self.activation_id)
@@ -105,7 +108,9 @@ class ActivationMessage(_Wire):
             "cause": self.cause,
             "traceContext": self.trace_context,
             "deadlineMs": self.deadline_ms,
-            "extra": self.extra or None,
+            "waitStartMs": self.wait_start_ms,
+            "annotations": list(self.annotations) or None,
+            "apiKey": self.api_key,
         }
         obj.update({k: v for k, v in optional.items() if v is not None})
         return obj
@@ -132,5 +137,13 @@ class ActivationMessage(_Wire):
             cause=_get(obj, "cause", str, optional=True),
             trace_context=dict(trace) if trace is not None else None,
             deadline_ms=_get(obj, "deadlineMs", int, optional=True),
-            extra=dict(_get(obj, "extra", dict, optional=True) or {}),
+            wait_start_ms=_get(obj, "waitStartMs", int, optional=True),
+            annotations=_annotations(_get(obj, "annotations", list, optional=True) or []),
+            api_key=_get(obj, "apiKey", str, optional=True),
         )
+
+
+def _annotations(notes: list[Any]) -> tuple[dict[str, Any], ...]:
+    if not all(isinstance(n, dict) and isinstance(n.get("key"), str) for n in notes):
+        raise _fail("annotations must be objects with a string key")
+    return tuple(notes)

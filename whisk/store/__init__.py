@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from whisk.store.ports import FeedStore, Store
+from whisk.store.ports import FeedStore, RouteStore, Store
 
 MEMORY_URL = "memory://"
 DB_URL_ENV = "WHISK_DB_URL"
@@ -49,7 +49,7 @@ async def open_store(url: str, *, migrate: bool = True, write_behind: bool = Tru
         return sql
     from whisk.store.write_behind import WriteBehindStore
 
-    return WriteBehindStore(sql)  # type: ignore[return-value]
+    return WriteBehindStore(sql)
 
 
 def innermost(store: Store) -> Store:
@@ -91,6 +91,22 @@ def feed_store(store: Store) -> FeedStore:
     raise TypeError(f"no feed store for {type(store).__name__}")
 
 
+def route_store(store: Store) -> RouteStore:
+    """Where ``store`` keeps the API gateway's APIs: its database's table, or the memory twin
+    the ``MemoryStore`` holds."""
+    from whisk.store.memory import MemoryStore
+    from whisk.store.sql.store import SqlStore
+
+    store = innermost(store)
+    if isinstance(store, MemoryStore):
+        return store.routes
+    if isinstance(store, SqlStore):
+        from whisk.store.sql.routes import SqlRouteStore
+
+        return SqlRouteStore(store)
+    raise TypeError(f"no route store for {type(store).__name__}")
+
+
 __all__ = [
     "DB_URL_ENV",
     "MEMORY_URL",
@@ -98,5 +114,6 @@ __all__ = [
     "feed_store",
     "innermost",
     "open_store",
+    "route_store",
     "shared_throttle_counter",
 ]

@@ -15,15 +15,17 @@ Every method runs without awaiting in between, so each is atomic on the event lo
 
 from __future__ import annotations
 
+import builtins
 import copy
 import dataclasses
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from whisk.errors import AlreadyExists, ConcurrentModification, NotFound, WrongCollection
 from whisk.store.clock import WriteStamps
 from whisk.store.memory_feeds import MemoryFeedStore
+from whisk.store.memory_routes import MemoryRouteStore
 from whisk.store.ports import (
     ActivationQuery,
     ActivationRecord,
@@ -35,6 +37,7 @@ from whisk.store.ports import (
     StoredEntity,
     Write,
 )
+from whisk.usage import UsageDelta, UsageKey, aggregate, sorted_rows
 
 
 def _sort_key(key: EntityKey) -> tuple[str, str, str]:
@@ -47,7 +50,9 @@ class MemoryStore:
         self._entities: dict[EntityKey, StoredEntity] = {}
         self._activations: dict[str, ActivationRecord] = {}
         self._identities: dict[str, Identity] = {}
+        self._usage: dict[UsageKey, UsageDelta] = {}
         self.feeds = MemoryFeedStore()  # feed registrations (whisk.store.feed_store)
+        self.routes = MemoryRouteStore()  # the API gateway's APIs (whisk.store.route_store)
 
     # -- entities -------------------------------------------------------------------------
 
@@ -95,7 +100,7 @@ class MemoryStore:
 
     def _select(
         self, namespace: str, collection: Collection, package: str | None, all_packages: bool
-    ) -> list[StoredEntity]:
+    ) -> builtins.list[StoredEntity]:
         return [
             e
             for e in self._entities.values()
@@ -106,15 +111,36 @@ class MemoryStore:
 
     # -- activations ----------------------------------------------------------------------
 
-    async def put_activation(self, record: ActivationRecord) -> None:
+    async def put_activation(
+        self, record: ActivationRecord, usage: UsageDelta | None = None
+    ) -> None:
         self._activations[record.activation_id] = _stored_activation(record)
+        if usage is not None:
+            aggregate(self._usage, [usage])
 
-    async def put_activations(self, records: Sequence[ActivationRecord]) -> None:
+    async def put_activations(
+        self, records: Sequence[ActivationRecord], usage: Sequence[UsageDelta] = ()
+    ) -> None:
         stored = self._activations
         for record in records:
-            if record.end == 0 and record.activation_id in stored:
+            if record.status_code is None and record.activation_id in stored:
                 continue
             stored[record.activation_id] = _stored_activation(record)
+        aggregate(self._usage, usage)
+
+    async def list_usage(
+        self,
+        namespace: str | None = None,
+        first_hour_ms: int | None = None,
+        last_hour_ms: int | None = None,
+    ) -> builtins.list[UsageDelta]:
+        return sorted_rows(
+            u
+            for u in self._usage.values()
+            if (namespace is None or u.namespace == namespace)
+            and (first_hour_ms is None or u.hour_ms >= first_hour_ms)
+            and (last_hour_ms is None or u.hour_ms <= last_hour_ms)
+        )
 
     async def get_activation(self, namespace: str, activation_id: str) -> ActivationRecord | None:
         record = self._activations.get(activation_id)
@@ -122,7 +148,7 @@ class MemoryStore:
             return None
         return dataclasses.replace(record, doc=copy.deepcopy(record.doc))
 
-    async def list_activations(self, query: ActivationQuery) -> list[ActivationRecord]:
+    async def list_activations(self, query: ActivationQuery) -> builtins.list[ActivationRecord]:
         found = self._matching(query)
         found.sort(key=lambda r: (r.start, r.activation_id), reverse=True)
         return [
@@ -135,21 +161,23 @@ class MemoryStore:
 
     async def complete_pending_activation(self, record: ActivationRecord) -> bool:
         current = self._activations.get(record.activation_id)
-        if current is None or current.end != 0:
+        if current is None or current.status_code is not None:
             return False
         self._activations[record.activation_id] = _stored_activation(record)
         return True
 
     async def list_stale_pending(
         self, started_before_ms: int, limit: int
-    ) -> list[ActivationRecord]:
+    ) -> builtins.list[ActivationRecord]:
         found = [
-            r for r in self._activations.values() if r.end == 0 and r.start < started_before_ms
+            r
+            for r in self._activations.values()
+            if r.status_code is None and r.start < started_before_ms
         ]
         found.sort(key=lambda r: (r.start, r.activation_id))
         return [dataclasses.replace(r, doc=copy.deepcopy(r.doc)) for r in found[: max(limit, 0)]]
 
-    def _matching(self, q: ActivationQuery) -> list[ActivationRecord]:
+    def _matching(self, q: ActivationQuery) -> builtins.list[ActivationRecord]:
         return [
             r
             for r in self._activations.values()
@@ -157,6 +185,7 @@ class MemoryStore:
             and (q.name is None or (r.name == q.name and r.package == (q.package or None)))
             and (q.since is None or r.start >= q.since)
             and (q.upto is None or r.start <= q.upto)
+            and (q.include_pending or r.status_code is not None)
         ]
 
     # -- identities -----------------------------------------------------------------------
@@ -179,7 +208,7 @@ class MemoryStore:
         identity = self._identities.get(namespace)
         return None if identity is None else _copy_identity(identity)
 
-    async def list_identities(self, subject: str | None = None) -> list[Identity]:
+    async def list_identities(self, subject: str | None = None) -> builtins.list[Identity]:
         return [
             _copy_identity(i)
             for _, i in sorted(self._identities.items())
@@ -219,7 +248,7 @@ def _normal(key: EntityKey) -> EntityKey:
 
 def _json_copy(doc: dict[str, Any]) -> dict[str, Any]:
     """What a JSON column gives back: a detached copy (and a TypeError for non-JSON values)."""
-    return json.loads(json.dumps(doc))
+    return cast(dict[str, Any], json.loads(json.dumps(doc)))
 
 
 def _stored_activation(record: ActivationRecord) -> ActivationRecord:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 
+from whisk.store.clock import wall_clock_ms
 from whisk.store.ports import FeedRegistration, FeedStatus
 
 
@@ -58,6 +59,7 @@ class MemoryFeedStore:
         owner: str,
         lease_expiry_ms: int,
         now_ms: int,
+        reason: str = "",
     ) -> bool:
         key = (registration.namespace, registration.trigger)
         current = self._feeds.get(key)
@@ -78,6 +80,10 @@ class MemoryFeedStore:
             lease_owner=owner,
             lease_expiry_ms=lease_expiry_ms,
         )
+        if status != FeedStatus.ACTIVE:
+            self._feeds[key] = dataclasses.replace(
+                self._feeds[key], reason=reason, changed_ms=now_ms
+            )
         return True
 
     async def release_feed(self, registration_id: str, owner: str) -> None:
@@ -86,8 +92,15 @@ class MemoryFeedStore:
                 self._feeds[key] = dataclasses.replace(feed, lease_expiry_ms=0)
 
     async def set_feed_status(
-        self, registration_id: str, status: FeedStatus, reason: str = ""
+        self,
+        registration_id: str,
+        status: FeedStatus,
+        reason: str = "",
+        changed_ms: int | None = None,
     ) -> None:
+        when = wall_clock_ms() if changed_ms is None else changed_ms
         for key, feed in self._feeds.items():
             if feed.registration_id == registration_id:
-                self._feeds[key] = dataclasses.replace(feed, status=status, reason=reason)
+                self._feeds[key] = dataclasses.replace(
+                    feed, status=status, reason=reason, changed_ms=when
+                )

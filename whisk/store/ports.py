@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+from whisk.usage import UsageDelta
+
 
 class Collection(StrEnum):
     ACTIONS = "actions"
@@ -100,6 +102,9 @@ class ActivationQuery:
     upto: int | None = None  # inclusive, epoch ms on start
     skip: int = 0
     limit: int = 30
+    # pending records (no result yet, ``status_code`` None) are left out unless asked for, as
+    # OpenWhisk has no record until the activation ends; finished trigger records (end 0) stay
+    include_pending: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,14 +161,33 @@ class EntityStore(Protocol):
 
 
 class ActivationStore(Protocol):
-    async def put_activation(self, record: ActivationRecord) -> None:
-        """Insert, or replace the record with the same id (a pending record becoming final)."""
+    async def put_activation(
+        self, record: ActivationRecord, usage: UsageDelta | None = None
+    ) -> None:
+        """Insert, or replace the record with the same id (a pending record becoming final);
+        ``usage`` (what the completed activation adds to metering, ``whisk.usage``) is added
+        in the same write."""
         ...
 
-    async def put_activations(self, records: Sequence[ActivationRecord]) -> None:
+    async def put_activations(
+        self, records: Sequence[ActivationRecord], usage: Sequence[UsageDelta] = ()
+    ) -> None:
         """Write several records at once, atomically (the write-behind's flush). A final
-        record inserts or replaces; a pending one (``end == 0``) is inserted only where no
-        record with its id exists, so a late pending record never hides a final one."""
+        record inserts or replaces; a pending one (``status_code is None``) is inserted only
+        where no record with its id exists, so a late pending record never hides a final one.
+        Each ``usage`` delta is added to its (namespace, action, hour) row in the same
+        transaction (created at zero when absent)."""
+        ...
+
+    async def list_usage(
+        self,
+        namespace: str | None = None,
+        first_hour_ms: int | None = None,
+        last_hour_ms: int | None = None,
+    ) -> list[UsageDelta]:
+        """The stored usage rows of one namespace (or all), of the hour buckets from
+        ``first_hour_ms`` to ``last_hour_ms`` inclusive (None: unbounded), by namespace,
+        action and hour."""
         ...
 
     async def get_activation(
@@ -178,14 +202,15 @@ class ActivationStore(Protocol):
 
     async def complete_pending_activation(self, record: ActivationRecord) -> bool:
         """Replace the stored record with ``record`` only while the stored one is still
-        pending (``end == 0``), atomically; returns whether it wrote. A missing record is not
+        pending (``status_code is None``; trigger records have ``end == 0`` too, as OpenWhisk's,
+        but are final), atomically; returns whether it wrote. A missing record is not
         inserted (False), and a final record is never overwritten."""
         ...
 
     async def list_stale_pending(
         self, started_before_ms: int, limit: int
     ) -> list[ActivationRecord]:
-        """Pending records (``end == 0``) of every namespace with ``start <
+        """Pending records (no status code yet) of every namespace with ``start <
         started_before_ms``, oldest ``start`` first (ties by id), at most ``limit``."""
         ...
 
@@ -247,6 +272,7 @@ class FeedRegistration:
     fires: int = 0
     reason: str = ""
     created_ms: int = 0
+    changed_ms: int = 0  # when ``status`` last changed (0: never, since ``created_ms``)
     lease_owner: str | None = None
     lease_expiry_ms: int = 0
 
@@ -282,10 +308,12 @@ class FeedStore(Protocol):
         owner: str,
         lease_expiry_ms: int,
         now_ms: int,
+        reason: str = "",
     ) -> bool:
         """Atomically move a due registration to its next fire time (and status), counting one
         fire, if it still is as read (same id, still due at ``registration.next_fire_ms``, lease
-        expired at ``now_ms``). True for exactly one of several concurrent claimers."""
+        expired at ``now_ms``). True for exactly one of several concurrent claimers. A claim that
+        leaves the registration inactive records ``reason`` and ``now_ms`` as its change."""
         ...
 
     async def release_feed(self, registration_id: str, owner: str) -> None:
@@ -293,5 +321,50 @@ class FeedStore(Protocol):
         ...
 
     async def set_feed_status(
-        self, registration_id: str, status: FeedStatus, reason: str = ""
-    ) -> None: ...
+        self,
+        registration_id: str,
+        status: FeedStatus,
+        reason: str = "",
+        changed_ms: int | None = None,
+    ) -> None:
+        """Set status and reason; ``changed_ms`` (default: now) becomes the change time."""
+        ...
+
+
+# -- API gateway: the APIs that createApi stores and the gateway serves -----------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredApi:
+    """One API of a namespace (at most one per base path): its name (the document's
+    ``info.title``) and its OpenAPI 2.0 document. ``actions`` names every action its
+    operations call, ``/namespace/action`` or ``/namespace/package/action``, so that deleting
+    an action can find the APIs that route to it."""
+
+    namespace: str  # the API's owner
+    base_path: str  # "/hello"
+    name: str
+    swagger: dict[str, Any]
+    actions: tuple[str, ...] = ()
+    updated_ms: int = 0
+
+
+class RouteStore(Protocol):
+    async def put_api(self, api: StoredApi) -> None:
+        """Insert, or replace the API of the same namespace and base path."""
+        ...
+
+    async def get_api(self, namespace: str, base_path: str) -> StoredApi | None: ...
+
+    async def list_apis(self, namespace: str) -> list[StoredApi]:
+        """The namespace's APIs, by base path."""
+        ...
+
+    async def delete_api(self, namespace: str, base_path: str) -> bool:
+        """True when there was an API to delete."""
+        ...
+
+    async def apis_calling(self, action: str) -> list[StoredApi]:
+        """The APIs of any namespace with an operation calling ``action`` (as in ``actions``),
+        by namespace and base path."""
+        ...

@@ -21,6 +21,12 @@ What a crash (``kill -9``) can lose: the records queued and not yet flushed, at 
 ``max_delay_s`` of completions (5 ms by default) plus whatever waited through a database
 outage. A graceful stop loses nothing.
 
+Usage (metering, ``whisk.usage``) rides with the records: ``put_activation(record, usage)``
+adds the delta of a completed activation to an in-memory sum per (namespace, action, hour),
+and each flush writes the sums taken with its records in the same transaction (an upsert that
+adds). A failed flush gives its sums back to be retried with its records; usage reads flush
+first. A crash loses the usage of the records it loses, no more.
+
 Records that other processes completed arrive here in acks; ``remember`` keeps the latest of
 them readable for ``recent_s`` so a controller answers reads of them before the invoker's own
 flush has landed.
@@ -37,6 +43,7 @@ from typing import Any
 import structlog
 
 from whisk.store.ports import ActivationQuery, ActivationRecord, Store
+from whisk.usage import UsageDelta, UsageKey, aggregate
 
 log = structlog.get_logger(__name__)
 
@@ -68,6 +75,8 @@ class WriteBehindStore:
         self._clock = clock
         self._queued: dict[str, ActivationRecord] = {}  # waiting for a flush, oldest first
         self._flushing: dict[str, ActivationRecord] = {}  # in the flush being written
+        self._usage: dict[UsageKey, UsageDelta] = {}  # summed, for the next flush
+        self._usage_flushing: dict[UsageKey, UsageDelta] = {}
         self._recent: OrderedDict[str, tuple[float, ActivationRecord]] = OrderedDict()
         self._go: asyncio.Event | None = None
         self._cycle: asyncio.Future[None] | None = None  # resolves when a flush cycle ends
@@ -94,15 +103,28 @@ class WriteBehindStore:
 
     # -- writes ----------------------------------------------------------------------------
 
-    async def put_activation(self, record: ActivationRecord) -> None:
+    async def put_activation(
+        self, record: ActivationRecord, usage: UsageDelta | None = None
+    ) -> None:
         if self._closed:
-            await self._store.put_activations([record])
+            await self._store.put_activations([record], () if usage is None else [usage])
             return
         if len(self._queued) >= self._max_queued:
             await self._wait_for_room()
+        if usage is not None:
+            aggregate(self._usage, [usage])
         self._queue(record)
 
-    async def put_activations(self, records: Sequence[ActivationRecord]) -> None:
+    async def put_activations(
+        self, records: Sequence[ActivationRecord], usage: Sequence[UsageDelta] = ()
+    ) -> None:
+        if usage:
+            if self._closed:
+                await self._store.put_activations(records, usage)
+                return
+            aggregate(self._usage, usage)
+            if not records:
+                self._schedule()
         for record in records:
             await self.put_activation(record)
 
@@ -112,12 +134,15 @@ class WriteBehindStore:
         before = queued.pop(aid, None)
         if before is not None:
             self.coalesced += 1
-            if record.end == 0 and before.end != 0:
+            if record.status_code is None and before.status_code is not None:
                 record = before  # a pending record never replaces a final one
         queued[aid] = record
+        self._schedule()
+
+    def _schedule(self) -> None:
         if self._task is None:
             self._start()
-        if len(queued) >= self._max_batch:
+        if len(self._queued) >= self._max_batch:
             self._kick()
         elif self._timer is None and not self._flushing:
             loop = asyncio.get_running_loop()
@@ -135,7 +160,7 @@ class WriteBehindStore:
         aid = record.activation_id
         queued = self._queued.get(aid)
         if queued is not None:
-            if queued.end != 0:
+            if queued.status_code is not None:
                 return False
             self._queued[aid] = record
             return True
@@ -164,6 +189,15 @@ class WriteBehindStore:
         await self.flush()
         return await self._store.count_activations(query)
 
+    async def list_usage(
+        self,
+        namespace: str | None = None,
+        first_hour_ms: int | None = None,
+        last_hour_ms: int | None = None,
+    ) -> list[UsageDelta]:
+        await self.flush()
+        return await self._store.list_usage(namespace, first_hour_ms, last_hour_ms)
+
     async def list_stale_pending(
         self, started_before_ms: int, limit: int
     ) -> list[ActivationRecord]:
@@ -175,7 +209,7 @@ class WriteBehindStore:
     async def flush(self) -> None:
         """Return once everything queued before the call has been written (or, if the
         database fails meanwhile, once it is back and the records are written)."""
-        while self._queued or self._flushing:
+        while self._queued or self._flushing or self._usage:
             self._kick()
             await self._next_cycle()
 
@@ -228,13 +262,13 @@ class WriteBehindStore:
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
-            if not self._queued:
+            if not self._queued and not self._usage:
                 self._end_cycle()
                 continue
-            batch = self._take()
+            batch, usage = self._take()
             started = time.perf_counter()
             try:
-                await self._store.put_activations(list(batch.values()))
+                await self._store.put_activations(list(batch.values()), list(usage.values()))
             except Exception as exc:
                 self.failed_flushes += 1
                 log.error(
@@ -242,8 +276,9 @@ class WriteBehindStore:
                     records=len(batch),
                     error=repr(exc),
                 )
-                self._give_back(batch)
+                self._give_back(batch, usage)
                 self._flushing = {}
+                self._usage_flushing = {}
                 self._end_cycle()
                 await asyncio.sleep(self._retry_s)
                 go.set()
@@ -252,13 +287,17 @@ class WriteBehindStore:
             self.written += len(batch)
             self.last_flush_s = time.perf_counter() - started
             self._flushing = {}
+            self._usage_flushing = {}
             self._end_cycle()
             if len(self._queued) >= self._max_batch:
                 go.set()
-            elif self._queued:
+            elif self._queued or self._usage:
                 self._timer = asyncio.get_running_loop().call_later(self._max_delay_s, self._kick)
 
-    def _take(self) -> dict[str, ActivationRecord]:
+    def _take(self) -> tuple[dict[str, ActivationRecord], dict[UsageKey, UsageDelta]]:
+        """The next batch of records, and all the usage summed so far (it goes with the first
+        flush after it was added, whatever the batch's size: it is as durable as its record
+        or more)."""
         queued = self._queued
         if len(queued) <= self._max_batch:
             batch, self._queued = queued, {}
@@ -267,15 +306,24 @@ class WriteBehindStore:
             for aid in list(queued)[: self._max_batch]:
                 batch[aid] = queued.pop(aid)
         self._flushing = batch
-        return batch
+        self._usage_flushing, self._usage = self._usage, {}
+        return batch, self._usage_flushing
 
-    def _give_back(self, batch: dict[str, ActivationRecord]) -> None:
+    def _give_back(
+        self, batch: dict[str, ActivationRecord], usage: dict[UsageKey, UsageDelta]
+    ) -> None:
         """A failed batch goes back before what was queued meanwhile; a newer record for the
-        same id (queued during the flush) wins."""
+        same id (queued during the flush) wins. Its usage is added back to what was summed
+        meanwhile."""
+        self._usage = aggregate(dict(usage), self._usage.values())
         merged = dict(batch)
         for aid, record in self._queued.items():
             before = merged.pop(aid, None)
-            if before is not None and record.end == 0 and before.end != 0:
+            if (
+                before is not None
+                and record.status_code is None
+                and before.status_code is not None
+            ):
                 record = before
             merged[aid] = record
         self._queued = merged

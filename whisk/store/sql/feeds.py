@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Row, delete, select, update
 from sqlalchemy.engine import Connection
 
+from whisk.store.clock import wall_clock_ms
 from whisk.store.ports import FeedRegistration, FeedStatus
 from whisk.store.sql.store import SqlStore
 from whisk.store.sql.tables import feed_registrations as feeds
@@ -26,6 +27,7 @@ def _row_of(reg: FeedRegistration) -> dict[str, Any]:
         "fires": reg.fires,
         "reason": reg.reason,
         "created_ms": reg.created_ms,
+        "changed_ms": reg.changed_ms,
         "lease_owner": reg.lease_owner,
         "lease_expiry_ms": reg.lease_expiry_ms,
     }
@@ -44,6 +46,7 @@ def _registration(row: Row[Any]) -> FeedRegistration:
         fires=row.fires,
         reason=row.reason,
         created_ms=row.created_ms,
+        changed_ms=row.changed_ms,
         lease_owner=row.lease_owner,
         lease_expiry_ms=row.lease_expiry_ms,
     )
@@ -118,9 +121,11 @@ class SqlFeedStore:
         owner: str,
         lease_expiry_ms: int,
         now_ms: int,
+        reason: str = "",
     ) -> bool:
         if registration.next_fire_ms is None:
             return False
+        changed = {} if status == FeedStatus.ACTIVE else {"reason": reason, "changed_ms": now_ms}
         statement = (
             update(feeds)
             .where(
@@ -135,10 +140,11 @@ class SqlFeedStore:
                 fires=feeds.c.fires + 1,
                 lease_owner=owner,
                 lease_expiry_ms=lease_expiry_ms,
+                **changed,
             )
         )
         count = await self._store.write_one(lambda conn: conn.execute(statement).rowcount)
-        return count == 1
+        return bool(count == 1)
 
     async def release_feed(self, registration_id: str, owner: str) -> None:
         statement = (
@@ -149,11 +155,16 @@ class SqlFeedStore:
         await self._store.write_one(lambda conn: conn.execute(statement))
 
     async def set_feed_status(
-        self, registration_id: str, status: FeedStatus, reason: str = ""
+        self,
+        registration_id: str,
+        status: FeedStatus,
+        reason: str = "",
+        changed_ms: int | None = None,
     ) -> None:
+        when = wall_clock_ms() if changed_ms is None else changed_ms
         statement = (
             update(feeds)
             .where(feeds.c.id == registration_id)
-            .values(status=status.value, reason=reason)
+            .values(status=status.value, reason=reason, changed_ms=when)
         )
         await self._store.write_one(lambda conn: conn.execute(statement))

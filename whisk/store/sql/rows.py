@@ -78,6 +78,8 @@ def activation_filter(query: ActivationQuery) -> list[ColumnElement[bool]]:
         clauses.append(activations.c.start >= query.since)
     if query.upto is not None:
         clauses.append(activations.c.start <= query.upto)
+    if not query.include_pending:
+        clauses.append(activations.c.status_code.is_not(None))
     return clauses
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import QueuePool
 
+from whisk import codec
 from whisk.store.sql.engine import SQLITE_BUSY_TIMEOUT_MS, translated
 
 T = TypeVar("T")
@@ -49,6 +50,11 @@ class Runner:
         raise NotImplementedError
 
 
+def _json_text(value: Any) -> str:
+    """JSON columns through msgspec (whisk.codec), as text for the drivers."""
+    return codec.dumps(value).decode()
+
+
 def _sqlite_engine(url: str) -> Engine:
     sync_url = make_url(url).set(drivername="sqlite")
     engine = create_engine(
@@ -57,6 +63,8 @@ def _sqlite_engine(url: str) -> Engine:
         pool_size=2,
         max_overflow=2,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        json_serializer=_json_text,
+        json_deserializer=codec.loads,
     )
 
     @event.listens_for(engine, "connect")
@@ -186,7 +194,13 @@ class AsyncRunner(Runner):
     """PostgreSQL (asyncpg) through SQLAlchemy's asyncio engine."""
 
     def __init__(self, url: str) -> None:
-        self.engine: AsyncEngine = create_async_engine(url, pool_size=10, max_overflow=10)
+        self.engine: AsyncEngine = create_async_engine(
+            url,
+            pool_size=10,
+            max_overflow=10,
+            json_serializer=_json_text,
+            json_deserializer=codec.loads,
+        )
         self.dialect = self.engine.dialect.name
         self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 

@@ -14,6 +14,7 @@ by this class. Semantics match ``whisk.store.memory.MemoryStore`` (see its docst
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,7 +39,8 @@ from whisk.store.ports import (
 )
 from whisk.store.sql import rows as mapping
 from whisk.store.sql.runner import AsyncRunner, Runner, Work, make_runner
-from whisk.store.sql.tables import activations, entities, identities, json_type
+from whisk.store.sql.tables import activations, entities, identities, json_type, usage_hours
+from whisk.usage import UsageDelta, sorted_rows
 
 log = structlog.get_logger(__name__)
 
@@ -76,8 +78,20 @@ class SqlStore:
         self._activation_complete = text(
             "UPDATE activations SET namespace = :namespace, name = :name, package = :package, "
             'start = :start, "end" = :end, status_code = :status_code, doc = :doc '
-            'WHERE activation_id = :activation_id AND "end" = 0'
+            'WHERE activation_id = :activation_id AND "end" = 0 AND status_code IS NULL'
         ).bindparams(bindparam("doc", type_=json_type()))
+        # metering: an upsert that adds (identical in SQLite and PostgreSQL)
+        self._usage_add = text(
+            "INSERT INTO usage_hours (namespace, action, hour_ms, activations, billed_ms, mb_ms, "
+            "cold_starts, errors) VALUES (:namespace, :action, :hour_ms, :activations, "
+            ":billed_ms, :mb_ms, :cold_starts, :errors) "
+            "ON CONFLICT (namespace, action, hour_ms) DO UPDATE SET "
+            "activations = usage_hours.activations + excluded.activations, "
+            "billed_ms = usage_hours.billed_ms + excluded.billed_ms, "
+            "mb_ms = usage_hours.mb_ms + excluded.mb_ms, "
+            "cold_starts = usage_hours.cold_starts + excluded.cold_starts, "
+            "errors = usage_hours.errors + excluded.errors"
+        )
 
     @property
     def dialect(self) -> str:
@@ -236,27 +250,60 @@ class SqlStore:
 
     # -- activations ----------------------------------------------------------------------
 
-    async def put_activation(self, record: ActivationRecord) -> None:
+    async def put_activation(
+        self, record: ActivationRecord, usage: UsageDelta | None = None
+    ) -> None:
+        if usage is not None:
+            await self.put_activations([record], [usage])
+            return
         values = _activation_values(record)
         upsert = self._activation_upsert
         await self._runner.write_one(lambda conn: conn.execute(upsert, values))
 
-    async def put_activations(self, records: Sequence[ActivationRecord]) -> None:
-        """One transaction, at most two executemany calls (final rows upserted, pending rows
-        inserted where absent): the driver sends each as one batch."""
-        final = [_activation_values(r) for r in records if r.end != 0]
-        pending = [_activation_values(r) for r in records if r.end == 0]
-        if not final and not pending:
+    async def put_activations(
+        self, records: Sequence[ActivationRecord], usage: Sequence[UsageDelta] = ()
+    ) -> None:
+        """One transaction, at most three executemany calls (final rows upserted, pending rows
+        inserted where absent, usage rows added to in key order): the driver sends each as
+        one batch."""
+        final = [_activation_values(r) for r in records if r.status_code is not None]
+        pending = [_activation_values(r) for r in records if r.status_code is None]
+        added = [_usage_values(u) for u in sorted_rows(usage)]
+        if not final and not pending and not added:
             return
-        upsert, insert = self._activation_upsert, self._activation_insert_pending
+        upsert, insert, add = (
+            self._activation_upsert,
+            self._activation_insert_pending,
+            self._usage_add,
+        )
 
         def write(conn: Connection) -> None:
             if final:
                 conn.execute(upsert, final)
             if pending:
                 conn.execute(insert, pending)
+            if added:
+                conn.execute(add, added)
 
         await self._runner.write(write)
+
+    async def list_usage(
+        self,
+        namespace: str | None = None,
+        first_hour_ms: int | None = None,
+        last_hour_ms: int | None = None,
+    ) -> builtins.list[UsageDelta]:
+        c = usage_hours.c
+        statement = select(usage_hours).order_by(c.namespace, c.action, c.hour_ms)
+        if namespace is not None:
+            statement = statement.where(c.namespace == namespace)
+        if first_hour_ms is not None:
+            statement = statement.where(c.hour_ms >= first_hour_ms)
+        if last_hour_ms is not None:
+            statement = statement.where(c.hour_ms <= last_hour_ms)
+        return await self._runner.read(
+            lambda conn: [_usage_row(row) for row in conn.execute(statement).all()]
+        )
 
     async def complete_pending_activation(self, record: ActivationRecord) -> bool:
         values = _activation_values(record)
@@ -268,10 +315,14 @@ class SqlStore:
 
     async def list_stale_pending(
         self, started_before_ms: int, limit: int
-    ) -> list[ActivationRecord]:
+    ) -> builtins.list[ActivationRecord]:
         statement = (
             select(activations)
-            .where(activations.c.end == 0, activations.c.start < started_before_ms)
+            .where(
+                activations.c.end == 0,  # the (end, start) index; pending implies end == 0
+                activations.c.status_code.is_(None),
+                activations.c.start < started_before_ms,
+            )
             .order_by(activations.c.start, activations.c.activation_id)
             .limit(max(limit, 0))
         )
@@ -288,7 +339,7 @@ class SqlStore:
 
         return await self._runner.read(work)
 
-    async def list_activations(self, query: ActivationQuery) -> list[ActivationRecord]:
+    async def list_activations(self, query: ActivationQuery) -> builtins.list[ActivationRecord]:
         statement = (
             select(activations)
             .where(*mapping.activation_filter(query))
@@ -328,7 +379,7 @@ class SqlStore:
 
         return await self._runner.read(work)
 
-    async def list_identities(self, subject: str | None = None) -> list[Identity]:
+    async def list_identities(self, subject: str | None = None) -> builtins.list[Identity]:
         query = select(identities).order_by(identities.c.namespace)
         if subject is not None:
             query = query.where(identities.c.subject == subject)
@@ -354,6 +405,32 @@ class SqlStore:
             raise AlreadyExists(f"uuid {identity.uuid} is already in use") from exc
         if count != 1:
             raise NotFound(f"namespace {identity.namespace} does not exist")
+
+
+def _usage_values(usage: UsageDelta) -> dict[str, Any]:
+    return {
+        "namespace": usage.namespace,
+        "action": usage.action,
+        "hour_ms": usage.hour_ms,
+        "activations": usage.activations,
+        "billed_ms": usage.billed_ms,
+        "mb_ms": usage.mb_ms,
+        "cold_starts": usage.cold_starts,
+        "errors": usage.errors,
+    }
+
+
+def _usage_row(row: Row[Any]) -> UsageDelta:
+    return UsageDelta(
+        namespace=row.namespace,
+        action=row.action,
+        hour_ms=int(row.hour_ms),
+        activations=int(row.activations),
+        billed_ms=int(row.billed_ms),
+        mb_ms=int(row.mb_ms),
+        cold_starts=int(row.cold_starts),
+        errors=int(row.errors),
+    )
 
 
 def _activation_values(record: ActivationRecord) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
     false,
 )
@@ -112,8 +113,39 @@ feed_registrations = Table(
     Column("fires", Integer, nullable=False),
     Column("reason", String(1024), nullable=False, server_default=""),
     Column("created_ms", BigInteger, nullable=False),
+    Column("changed_ms", BigInteger, nullable=False, server_default="0"),
     Column("lease_owner", String(64), nullable=True),
     Column("lease_expiry_ms", BigInteger, nullable=False),
     UniqueConstraint("namespace", "trigger"),
     Index(None, "provider", "status", "next_fire_ms"),
+)
+
+
+# The API gateway's APIs (controller/apigw/): one row per API, its OpenAPI document and the
+# actions its operations call (one per line, between newlines; see whisk/store/sql/routes.py).
+api_routes = Table(
+    "api_routes",
+    metadata,
+    Column("namespace", String(256), primary_key=True),
+    Column("base_path", String(1024), primary_key=True),
+    Column("name", String(1024), nullable=False),
+    Column("swagger", json_type(), nullable=False),
+    Column("actions", Text, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+)
+
+# Metering (whisk/usage.py): what completed activations added up to, per namespace, action and
+# hour bucket; rows are only ever added to (an upsert that adds), never recomputed from records.
+usage_hours = Table(
+    "usage_hours",
+    metadata,
+    Column("namespace", String(256), primary_key=True),
+    Column("action", String(520), primary_key=True),  # name or package/name
+    Column("hour_ms", BigInteger, primary_key=True),
+    Column("activations", BigInteger, nullable=False),
+    Column("billed_ms", BigInteger, nullable=False),
+    Column("mb_ms", BigInteger, nullable=False),  # memory MB x billed ms
+    Column("cold_starts", BigInteger, nullable=False),
+    Column("errors", BigInteger, nullable=False),
+    Index(None, "hour_ms"),  # every namespace's usage over a window (whisk admin usage)
 )

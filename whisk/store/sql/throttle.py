@@ -190,5 +190,6 @@ class SqlThrottleCounter:
                 conn.execute(PRUNE_WINDOWS, {"window_ms": oldest})
             return SharedCounts(windows, {ns: flying.get(ns, 0) for ns in namespaces})
 
-        return await self._store.transaction(work)
+        counts: SharedCounts = await self._store.transaction(work)
+        return counts
 

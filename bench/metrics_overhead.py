@@ -1,0 +1,146 @@
+"""What the metrics cost per activation and per request, beside floors measured in the same run
+(not a test).
+
+    .venv/bin/python bench/metrics_overhead.py [--runs 20000] [--writes 2000]
+
+Per activation the invoker calls ``Metrics.record_activation`` once, after writing the record;
+per request the controller's middleware calls ``Metrics.record_request`` once. Timed here:
+
+* ``record_activation`` of a completed record for an action already seen (the hot path) and
+  for a new action each time (a first activation: its series are created);
+* ``record_request``;
+* floors: building the record the store writes (``activation_record``, no I/O) and one
+  ``put_activation`` of it on SQLite (the write that precedes the recording, per activation);
+* a scrape (``exposition()``) with 100 actions recorded, which runs off the hot path.
+
+Block timings (mean over blocks of ``BLOCK`` calls, median of blocks) with the floors and the
+measured operations interleaved, so both see the same machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from whisk.entities.activation import Activation, ActivationId, annotation, success  # noqa: E402
+from whisk.metrics import Metrics  # noqa: E402
+from whisk.store import open_store  # noqa: E402
+from whisk.store.records import activation_record  # noqa: E402
+
+BLOCK = 500
+ROUTE = "/api/v1/namespaces/{ns}/actions/{name}"
+
+
+def completed(action: str = "hello", namespace: str = "bench") -> Activation:
+    """A completed warm record as the invoker writes it (six annotations, as ``record``)."""
+    return Activation(
+        namespace=namespace,
+        name=action,
+        version="0.0.1",
+        subject=namespace,
+        activation_id=ActivationId.new(),
+        start=1_000,
+        end=1_004,
+        response=success({"greeting": "hello world"}),
+        annotations=[
+            annotation("path", f"{namespace}/{action}"),
+            annotation("waitTime", 3),
+            annotation("kind", "python:3.11"),
+            annotation("timeout", False),
+            annotation("limits", {"timeout": 60000, "memory": 256, "logs": 10, "concurrency": 1}),
+        ],
+    )
+
+
+def per_call_us(samples: list[float]) -> float:
+    return statistics.median(samples)
+
+
+def block(step: Callable[[int], object], start: int) -> float:
+    began = time.perf_counter()
+    for i in range(start, start + BLOCK):
+        step(i)
+    return (time.perf_counter() - began) / BLOCK * 1e6
+
+
+async def ablock(step: Callable[[int], Awaitable[object]], start: int, size: int) -> float:
+    began = time.perf_counter()
+    for i in range(start, start + size):
+        await step(i)
+    return (time.perf_counter() - began) / size * 1e6
+
+
+async def main(runs: int, writes: int) -> None:
+    metrics = Metrics()
+    warm = [completed() for _ in range(BLOCK)]  # same action: its series exist after the first
+    fresh_metrics = Metrics(process=False)
+    fresh = [completed(action=f"a{i}") for i in range(runs)]
+    metrics.record_activation(warm[0])
+
+    hot: list[float] = []
+    first: list[float] = []
+    request: list[float] = []
+    build: list[float] = []
+    for start in range(0, runs, BLOCK):
+        hot.append(block(lambda i: metrics.record_activation(warm[i % BLOCK]), start))
+        first.append(block(lambda i: fresh_metrics.record_activation(fresh[i]), start))
+        request.append(block(lambda i: metrics.record_request("POST", ROUTE, 200), start))
+        build.append(block(lambda i: activation_record(warm[i % BLOCK], None), start))
+
+    directory = tempfile.mkdtemp(prefix="whisk-bench-metrics-")
+    store = await open_store(f"sqlite+aiosqlite:///{directory}/whisk.db")
+    records = [activation_record(completed(), None) for _ in range(writes)]
+    write_size = 100
+    put: list[float] = []
+    put_and_record: list[float] = []
+
+    async def write(i: int) -> None:
+        await store.put_activation(records[i])
+
+    async def write_and_record(i: int) -> None:
+        await store.put_activation(records[i])
+        metrics.record_activation(warm[i % BLOCK])
+
+    for start in range(0, writes - write_size, 2 * write_size):
+        put.append(await ablock(write, start, write_size))
+        put_and_record.append(await ablock(write_and_record, start + write_size, write_size))
+    await store.close()
+
+    scrape = Metrics()
+    for i in range(100):
+        scrape.record_activation(completed(action=f"s{i}"))
+    scrapes = []
+    for _ in range(20):
+        began = time.perf_counter()
+        body = scrape.exposition()
+        scrapes.append((time.perf_counter() - began) * 1e3)
+
+    hot_us, put_us = per_call_us(hot), per_call_us(put)
+    print(f"metrics overhead, {runs} recordings in blocks of {BLOCK}, {writes} SQLite writes")
+    print(f"  record_activation, known action      {hot_us:8.2f} us")
+    print(f"  record_activation, new action        {per_call_us(first):8.2f} us")
+    print(f"  record_request                       {per_call_us(request):8.2f} us")
+    print(f"  floor: activation_record (no I/O)    {per_call_us(build):8.2f} us")
+    print(f"  floor: put_activation on SQLite      {put_us:8.2f} us")
+    print(f"  put_activation + record_activation   {per_call_us(put_and_record):8.2f} us")
+    print(f"  scrape of 100 actions                {statistics.median(scrapes):8.2f} ms "
+          f"({len(body)} bytes, off the hot path)")  # fmt: skip
+    print(f"  ratio record_activation / activation_record  {hot_us / per_call_us(build):6.2f}")
+    print(f"  ratio record_activation / put_activation     {hot_us / put_us:6.4f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20_000)
+    parser.add_argument("--writes", type=int, default=2_000)
+    args = parser.parse_args()
+    asyncio.run(main(args.runs, args.writes))
