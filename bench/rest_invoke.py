@@ -1,6 +1,7 @@
 """Warm invokes through the REST API, against their floors (not a test).
 
     .venv/bin/python bench/rest_invoke.py [--mode standalone|distributed|both] [--runs 1000]
+        [--standalone-invoker in-process,process] [--rounds 2]
 
 For each deployment (``whisk standalone``; or controller + invoker over Kafka and PostgreSQL,
 started with the project's scripts), with one warm python action:
@@ -218,6 +219,13 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mode", choices=["standalone", "distributed", "both"], default="both")
     parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument(
+        "--standalone-invoker",
+        default="",
+        help="comma-separated WHISK_STANDALONE_INVOKER values to compare, interleaved "
+        "(in-process, process); default: standalone's own choice",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="standalone rounds per choice")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores; runs per measure: {args.runs}")
     print("floors")
@@ -225,15 +233,24 @@ async def main() -> None:
         print(text)
     quiet = {"WHISK_LOG_LEVEL": "warning"}
     if args.mode in ("standalone", "both"):
-        stack = await asyncio.to_thread(
-            start_standalone, Path(tempfile.mkdtemp(prefix="bench-sa-")), quiet
-        )
-        try:
-            print("standalone (SQLite, in-process bus)")
-            for text in await bench_stack(stack, args.runs):
+        choices = [c.strip() for c in args.standalone_invoker.split(",") if c.strip()] or [""]
+        for round_no in range(args.rounds):
+            for choice in choices:
+                env = {**quiet, **({"WHISK_STANDALONE_INVOKER": choice} if choice else {})}
+                stack = await asyncio.to_thread(
+                    start_standalone, Path(tempfile.mkdtemp(prefix="bench-sa-")), env
+                )
+                try:
+                    where = f"invoker {choice}" if choice else "invoker where standalone puts it"
+                    print(f"standalone (SQLite, {where}; round {round_no + 1})")
+                    for text in await bench_stack(stack, args.runs):
+                        print(text)
+                finally:
+                    stack.stop()
+        if args.rounds > 1 or len(choices) > 1:
+            print("floors again")
+            for text in await floor_http(args.runs):
                 print(text)
-        finally:
-            stack.stop()
     if args.mode in ("distributed", "both"):
         pg, kafka = services()
         stack = await asyncio.to_thread(

@@ -1,4 +1,5 @@
-"""Fixtures for the bus suite: one ``bus`` fixture over the in-process bus and a real Kafka.
+"""Fixtures for the bus suite: one ``bus`` fixture over the in-process bus, the local broker
+(an in-process bus served over a Unix socket) and a real Kafka.
 
 Kafka comes from ``WHISK_TEST_KAFKA`` (``host:port[,host:port]``) or from
 ``scripts/kafka.sh start`` run once per session (stopped again at the end if this session
@@ -8,8 +9,11 @@ they fail with the script's output.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import subprocess
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -17,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from whisk.bus import Bus, open_bus
+from whisk.bus.local import LocalBroker
 from whisk.bus.memory import MemoryBus
 
 REPO = Path(__file__).resolve().parents[2]
@@ -62,18 +67,43 @@ def kafka_bootstrap() -> Iterator[str]:
         subprocess.run(["bash", str(KAFKA_SCRIPT), "stop"], capture_output=True, check=False)
 
 
-@pytest.fixture(params=["memory", pytest.param("kafka", marks=pytest.mark.kafka)])
+@pytest.fixture(params=["memory", "local", pytest.param("kafka", marks=pytest.mark.kafka)])
 def bus_url(request: pytest.FixtureRequest) -> str:
     if request.param == "memory":
         return "memory://"
+    if request.param == "local":
+        return "local:"  # the ``bus`` fixture starts a broker for it
     return "kafka://" + request.getfixturevalue("kafka_bootstrap")
+
+
+@contextlib.asynccontextmanager
+async def serving_local_broker() -> AsyncIterator[LocalBroker]:
+    """A broker over a fresh in-process bus, on a socket in a short temporary directory."""
+    directory = Path(tempfile.mkdtemp(prefix="whisk-bus-"))
+    broker = LocalBroker(MemoryBus(), directory / "bus.sock")
+    await broker.start()
+    try:
+        yield broker
+    finally:
+        await broker.stop()
+        await broker.bus.close()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+async def local_broker() -> AsyncIterator[LocalBroker]:
+    async with serving_local_broker() as broker:
+        yield broker
 
 
 @pytest.fixture
 async def bus(bus_url: str) -> AsyncIterator[Bus]:
-    the_bus = open_bus(bus_url, client_id=f"test-{uuid.uuid4().hex[:6]}")
-    yield the_bus
-    await the_bus.close()
+    async with contextlib.AsyncExitStack() as stack:
+        if bus_url == "local:":
+            bus_url = (await stack.enter_async_context(serving_local_broker())).url
+        the_bus = open_bus(bus_url, client_id=f"test-{uuid.uuid4().hex[:6]}")
+        yield the_bus
+        await the_bus.close()
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@
 
     memory://                      an in-process bus (standalone); share the instance
     kafka://host:port[,host:port]  Apache Kafka through aiokafka
+    local:///path/to/bus.sock      a ``local.LocalBroker`` on this host (standalone's invoker)
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ def open_bus(
         from whisk.bus.memory import MemoryBus
 
         return MemoryBus(max_message_bytes=max_message_bytes)
+    if separator and scheme == "local" and rest.startswith("/"):
+        from whisk.bus.local import LocalBus
+
+        return LocalBus(rest, max_message_bytes=max_message_bytes)
     if separator and scheme == "kafka" and rest:
         hosts = tuple(h.strip() for h in rest.rstrip("/").split(","))
         for host in hosts:
@@ -39,4 +44,6 @@ def open_bus(
         return KafkaBus(
             KafkaSettings(bootstrap=hosts, client_id=client_id, max_message_bytes=max_message_bytes)
         )
-    raise InvalidArgument(f"unsupported bus URL {url!r} (memory:// or kafka://host:port[,...])")
+    raise InvalidArgument(
+        f"unsupported bus URL {url!r} (memory://, local:///path/to/bus.sock or kafka://host:port[,...])"
+    )
