@@ -17,7 +17,6 @@ from tests.harness import Stack, start_distributed, start_standalone
 # the invoker in a child process: a GET /activations/{id} right after a web action's reply
 # can miss the record (the child's write-behind has not flushed, the controller did not keep
 # it from the ack), about 1 run in 3 of test_activation_is_recorded_in_the_owners_namespace
-SA_PROCESS_SKIP = "standalone --invoker process: read-after-reply gap, see twocores report"
 
 FAST_FAILURE_ENV = {
     # give up on a silent invoker within seconds, not minutes (the kill test relies on it)
@@ -53,7 +52,7 @@ def build_stack(request: pytest.FixtureRequest, kind: str, home: Any, **kw: Any)
     scope="module",
     params=[
         "standalone",
-        pytest.param("standalone-process", marks=pytest.mark.skip(reason=SA_PROCESS_SKIP)),
+        "standalone-process",  # its invoker in a child process, over the local bus
         pytest.param("distributed", marks=[pytest.mark.kafka, pytest.mark.postgres]),
     ],
 )

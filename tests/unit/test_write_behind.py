@@ -223,3 +223,28 @@ async def test_graceful_close_loses_nothing_on_sqlite(tmp_path: Path, count: int
         assert await reopened.count_activations(ActivationQuery(namespace="ns")) == count
     finally:
         await reopened.close()
+
+
+async def test_a_completion_from_an_ack_drops_the_queued_pending_record() -> None:
+    inner = Recording()
+    store = WriteBehindStore(inner, max_delay_s=60)
+    await store.put_activation(record("a1"))  # this process's pending record
+    store.remember(record("a1", end=9))  # another process completed it (its ack came)
+    got = await store.get_activation("ns", "a1")
+    assert got is not None and got.end == 9
+    await store.flush()
+    assert inner.batches == []  # the completing process writes the final record
+    await store.close()
+
+
+async def test_the_first_page_of_a_list_shows_records_from_acks() -> None:
+    store = WriteBehindStore(Recording(), max_delay_s=60)
+    await store.put_activation(record("a1", end=5, start=1000))
+    store.remember(record("a2", end=9, start=2000))  # completed elsewhere, not landed yet
+    listed = await store.list_activations(ActivationQuery(namespace="ns"))
+    assert [r.activation_id for r in listed] == ["a2", "a1"]
+    second_page = await store.list_activations(ActivationQuery(namespace="ns", skip=1))
+    assert [r.activation_id for r in second_page] == []  # the database's page only
+    other = await store.list_activations(ActivationQuery(namespace="other"))
+    assert other == []
+    await store.close()

@@ -178,15 +178,7 @@ class MemoryStore:
         return [dataclasses.replace(r, doc=copy.deepcopy(r.doc)) for r in found[: max(limit, 0)]]
 
     def _matching(self, q: ActivationQuery) -> builtins.list[ActivationRecord]:
-        return [
-            r
-            for r in self._activations.values()
-            if r.namespace == q.namespace
-            and (q.name is None or (r.name == q.name and r.package == (q.package or None)))
-            and (q.since is None or r.start >= q.since)
-            and (q.upto is None or r.start <= q.upto)
-            and (q.include_pending or r.status_code is not None)
-        ]
+        return [r for r in self._activations.values() if q.matches(r)]
 
     # -- identities -----------------------------------------------------------------------
 

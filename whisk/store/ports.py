@@ -106,6 +106,16 @@ class ActivationQuery:
     # OpenWhisk has no record until the activation ends; finished trigger records (end 0) stay
     include_pending: bool = False
 
+    def matches(self, r: ActivationRecord) -> bool:
+        """Whether the record is one this query lists (before skip and limit)."""
+        return (
+            r.namespace == self.namespace
+            and (self.name is None or (r.name == self.name and r.package == (self.package or None)))
+            and (self.since is None or r.start >= self.since)
+            and (self.upto is None or r.start <= self.upto)
+            and (self.include_pending or r.status_code is not None)
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Identity:

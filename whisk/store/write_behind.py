@@ -149,7 +149,13 @@ class WriteBehindStore:
             self._timer = loop.call_later(self._max_delay_s, self._kick)
 
     def remember(self, record: ActivationRecord) -> None:
-        """Keep a record another process completed (it came in an ack) readable for a while."""
+        """Keep a record another process completed (it came in an ack) readable for a while.
+        Its pending record, if still queued here, is dropped: the process that completed it
+        writes the final one, so the pending one need never be written."""
+        queued = self._queued.get(record.activation_id)
+        if queued is not None and queued.status_code is None:
+            del self._queued[record.activation_id]
+            self.coalesced += 1
         recent = self._recent
         recent[record.activation_id] = (self._clock() + self._recent_s, record)
         recent.move_to_end(record.activation_id)
@@ -173,7 +179,7 @@ class WriteBehindStore:
 
     async def get_activation(self, namespace: str, activation_id: str) -> ActivationRecord | None:
         record = self._queued.get(activation_id) or self._flushing.get(activation_id)
-        if record is None:
+        if record is None or record.status_code is None:  # a final one from an ack wins
             hit = self._recent.get(activation_id)
             if hit is not None and hit[0] > self._clock():
                 record = hit[1]
@@ -182,8 +188,22 @@ class WriteBehindStore:
         return await self._store.get_activation(namespace, activation_id)
 
     async def list_activations(self, query: ActivationQuery) -> list[ActivationRecord]:
+        """The database's answer after a flush; the first page also shows the records other
+        processes completed that came here in acks and may not have landed yet."""
         await self.flush()
-        return await self._store.list_activations(query)
+        listed = await self._store.list_activations(query)
+        if query.skip or not self._recent:
+            return listed
+        now = self._clock()
+        have = {r.activation_id for r in listed}
+        extra = [
+            r for until, r in self._recent.values()
+            if until > now and r.activation_id not in have and query.matches(r)
+        ]  # fmt: skip
+        if not extra:
+            return listed
+        merged = sorted([*listed, *extra], key=lambda r: (r.start, r.activation_id), reverse=True)
+        return merged[: query.limit]
 
     async def count_activations(self, query: ActivationQuery) -> int:
         await self.flush()
