@@ -24,8 +24,8 @@ from typing import Any, cast
 
 from whisk.errors import AlreadyExists, ConcurrentModification, NotFound, WrongCollection
 from whisk.store.clock import WriteStamps
-from whisk.store.memory_feeds import MemoryFeedStore
-from whisk.store.memory_routes import MemoryRouteStore
+from whisk.store.memory.feeds import MemoryFeedStore
+from whisk.store.memory.routes import MemoryRouteStore
 from whisk.store.ports import (
     ActivationQuery,
     ActivationRecord,
