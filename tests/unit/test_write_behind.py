@@ -248,3 +248,19 @@ async def test_the_first_page_of_a_list_shows_records_from_acks() -> None:
     other = await store.list_activations(ActivationQuery(namespace="other"))
     assert other == []
     await store.close()
+
+
+async def test_a_usage_read_waits_for_a_usage_only_flush_in_flight() -> None:
+    class Slow(Recording):
+        async def put_activations(
+            self, records: Sequence[ActivationRecord], usage: Sequence[UsageDelta] = ()
+        ) -> None:
+            await asyncio.sleep(0.05)  # the flush is on its way when the read comes
+            await super().put_activations(records, usage)
+
+    store = WriteBehindStore(Slow(), max_delay_s=0.001)
+    await store.put_activations([], [UsageDelta("ns", "a", 0, 2, 2, 2 * 256, 0, 0)])
+    await asyncio.sleep(0.01)  # the usage-only flush has started
+    listed = await store.list_usage("ns")
+    assert [u.activations for u in listed] == [2]
+    await store.close()

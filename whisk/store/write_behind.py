@@ -229,7 +229,7 @@ class WriteBehindStore:
     async def flush(self) -> None:
         """Return once everything queued before the call has been written (or, if the
         database fails meanwhile, once it is back and the records are written)."""
-        while self._queued or self._flushing or self._usage:
+        while self._queued or self._flushing or self._usage or self._usage_flushing:
             self._kick()
             await self._next_cycle()
 
