@@ -298,3 +298,26 @@ async def test_per_action_concurrency_limit_answers_429(caller: Caller) -> None:
             break
         await asyncio.sleep(0.1)
     assert status == 202
+
+
+TWO_LINES = (
+    "import sys, time\n"
+    "def main(args):\n"
+    "    print('first', flush=True)\n"
+    "    time.sleep(1.2)\n"
+    "    print('second', flush=True)\n"
+    "    return {}\n"
+)
+
+
+async def test_each_log_line_is_stamped_when_it_was_written(caller: Caller) -> None:
+    """Lines written 1.2 s apart carry stamps at least 1 s apart (not the collection time)."""
+    from datetime import datetime
+
+    await caller.action("two_lines", TWO_LINES)
+    status, record = await caller.call("POST", "actions/two_lines", {}, blocking="true")
+    assert status == 200, record
+    lines = [line for line in record["logs"] if "first" in line or "second" in line]
+    assert len(lines) == 2, record["logs"]
+    stamps = [datetime.fromisoformat(line.split()[0].rstrip("Z")[:26]) for line in lines]
+    assert (stamps[1] - stamps[0]).total_seconds() >= 1.0, lines
