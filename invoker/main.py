@@ -232,6 +232,22 @@ async def build_invoker_service(
     return service
 
 
+async def drain_on_signal(
+    service: InvokerService, received: int, signals: asyncio.Queue[int]
+) -> None:
+    """After the first signal: drain (finish what was taken); a second signal stops at once."""
+    log.info("draining on a signal", signal=signal.Signals(received).name)
+    drain = asyncio.create_task(service.drain())
+    again = asyncio.create_task(signals.get())
+    await asyncio.wait({drain, again}, return_when=asyncio.FIRST_COMPLETED)
+    if not drain.done():
+        log.warning("second signal: stopping without finishing the running activations")
+        drain.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await drain
+    again.cancel()
+
+
 async def serve(settings: InvokerSettings, bus_url: str, db_url: str) -> None:
     bus = open_bus(bus_url, client_id=settings.name)
     store = await open_store(db_url, migrate=False)  # the controller migrates the schema
@@ -248,17 +264,7 @@ async def serve(settings: InvokerSettings, bus_url: str, db_url: str) -> None:
             health = await start_health_server(metrics, settings.health_host, settings.health_port)
             log.info("invoker health port", port=settings.health_port)
         await service.start()
-        received = await signals.get()
-        log.info("draining on a signal", signal=signal.Signals(received).name)
-        drain = asyncio.create_task(service.drain())
-        again = asyncio.create_task(signals.get())
-        await asyncio.wait({drain, again}, return_when=asyncio.FIRST_COMPLETED)
-        if not drain.done():
-            log.warning("second signal: stopping without finishing the running activations")
-            drain.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await drain
-        again.cancel()
+        await drain_on_signal(service, await signals.get(), signals)
     finally:
         if service is not None:
             await service.close()

@@ -26,7 +26,12 @@ import time
 
 import structlog
 
-from invoker.main import InvokerSettings, build_invoker_service, load_invoker_settings
+from invoker.main import (
+    InvokerSettings,
+    build_invoker_service,
+    drain_on_signal,
+    load_invoker_settings,
+)
 from invoker.service import InvokerService
 from whisk import eventloop
 from whisk.bus import open_bus
@@ -80,16 +85,7 @@ async def serve(settings: InvokerSettings, bus_url: str, db_url: str) -> None:
         if event == PARENT_GONE:
             log.warning("the standalone process is gone: stopping the invoker at once")
             return
-        log.info("draining on a signal", signal=signal.Signals(event).name)
-        drain = asyncio.create_task(service.drain())
-        again = asyncio.create_task(events.get())
-        await asyncio.wait({drain, again}, return_when=asyncio.FIRST_COMPLETED)
-        if not drain.done():
-            log.warning("stopping without finishing the running activations")
-            drain.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await drain
-        again.cancel()
+        await drain_on_signal(service, event, events)
     finally:
         if service is not None:
             await service.close()

@@ -37,7 +37,7 @@ from typing import Any, cast
 import msgspec
 import structlog
 
-from whisk.bus.memory import MemoryBus
+from whisk.bus.memory import MemoryBus, check_message_size
 from whisk.bus.ports import DEFAULT_MAX_MESSAGE_BYTES, Bus, Consumer, Producer, Record
 from whisk.errors import InvalidArgument, PayloadTooLarge, Unavailable, WhiskError
 
@@ -417,12 +417,7 @@ class LocalProducer(Producer):
     async def send(self, topic: str, value: bytes, key: bytes | None = None) -> None:
         if self._closed:
             raise Unavailable("the bus producer is closed")
-        size = len(value) + len(key or b"")
-        if size > self._bus.max_message_bytes:
-            raise PayloadTooLarge(
-                f"message of {size} bytes exceeds the bus limit of "
-                f"{self._bus.max_message_bytes} bytes"
-            )
+        check_message_size(value, key, self._bus.max_message_bytes)
         connection = await self._bus.connection()
         await connection.request(Send, topic, bytes(value), bytes(key) if key is not None else None)
 

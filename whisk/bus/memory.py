@@ -65,6 +65,13 @@ class _Log:
         return [self.records[i][1] for i in range(first, min(first + count, len(self.records)))]
 
 
+def check_message_size(value: bytes, key: bytes | None, max_bytes: int) -> None:
+    """``PayloadTooLarge`` for a message past the bus's limit (as Kafka's broker refuses it)."""
+    size = len(value) + len(key or b"")
+    if size > max_bytes:
+        raise PayloadTooLarge(f"message of {size} bytes exceeds the bus limit of {max_bytes} bytes")
+
+
 class MemoryProducer(Producer):
     def __init__(self, bus: MemoryBus) -> None:
         self._bus = bus
@@ -73,12 +80,7 @@ class MemoryProducer(Producer):
     async def send(self, topic: str, value: bytes, key: bytes | None = None) -> None:
         if self._closed:
             raise Unavailable("the bus producer is closed")
-        size = len(value) + len(key or b"")
-        if size > self._bus.max_message_bytes:
-            raise PayloadTooLarge(
-                f"message of {size} bytes exceeds the bus limit of "
-                f"{self._bus.max_message_bytes} bytes"
-            )
+        check_message_size(value, key, self._bus.max_message_bytes)
         topic_log = self._bus.topic_log(topic)
         async with topic_log.changed:
             topic_log.append(bytes(value), bytes(key) if key is not None else None)
