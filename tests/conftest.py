@@ -59,3 +59,13 @@ def npm_clients() -> Path:
             f"the openwhisk npm client is not installed in {path} (scripts/npm-clients.sh)"
         )
     return path
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the reliability suite's tables (fault table, load figures, ...) after the run."""
+    from tests.reliability_report import TABLES, render
+
+    for name in TABLES:
+        terminalreporter.write_line("")
+        for line in render(name).splitlines():
+            terminalreporter.write_line(line)

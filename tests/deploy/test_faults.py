@@ -16,9 +16,14 @@ import pytest
 
 from tests.deploy.conftest import Caller
 from tests.harness import Stack, start_distributed
+from tests.reliability_report import report
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.reliability]
 
+FAULT_HEADER = (
+    "fault", "accepted", "completed", "failed-with-record", "lost", "duplicated",
+    "settled-after", "recovery",
+)  # fmt: skip
 PING_TIMEOUT_S = 3
 TIMEOUT_MS = 5_000
 WORK = (
@@ -93,13 +98,13 @@ async def test_an_invoker_killed_mid_run_loses_nothing(cluster: Stack) -> None:
             if aid in line
         )
         duplicated = sum(1 for n in taken.values() if n > 1)
-        print(
-            "\nfault                      accepted completed failed-with-record lost "
-            "duplicated settled-after recovery\n"
-            f"kill -9 invoker mid-run    {len(accepted):>8} {counts['success']:>9} "
-            f"{counts['whisk internal error']:>18} {lost:>4} {duplicated:>10} {settled_s:>12.1f}s "
-            f"{recovery_s:>7.1f}s"
-        )
+        report(
+            "fault table",
+            FAULT_HEADER,
+            ["kill -9 invoker mid-run", len(accepted), counts["success"],
+             counts["whisk internal error"], lost, duplicated, f"{settled_s:.1f}s",
+             f"{recovery_s:.1f}s"],
+        )  # fmt: skip
         assert lost == 0, f"still pending {bound_s + 30:.0f} s after the fault"
         assert settled_s <= bound_s + 2, settled_s
         assert set(counts) <= {"success", "whisk internal error"}, counts
