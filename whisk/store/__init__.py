@@ -56,7 +56,8 @@ def memory_persistence(store: MemoryStore | None = None) -> Persistence:
     """The ports of ``store`` (a new ``MemoryStore`` by default), which holds all of them."""
     from whisk.store.memory import MemoryStore
 
-    store = store or MemoryStore()
+    if store is None:
+        store = MemoryStore()
     return Persistence(store, store.feeds, store.routes, store.throttles)
 
 
