@@ -97,7 +97,7 @@ async def main(runs: int, writes: int) -> None:
         build.append(block(lambda i: activation_record(warm[i % BLOCK], None), start))
 
     directory = tempfile.mkdtemp(prefix="whisk-bench-metrics-")
-    store = await open_store(f"sqlite+aiosqlite:///{directory}/whisk.db")
+    store = (await open_store(f"sqlite+aiosqlite:///{directory}/whisk.db")).store
     records = [activation_record(completed(), None) for _ in range(writes)]
     write_size = 100
     put: list[float] = []

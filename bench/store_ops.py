@@ -87,7 +87,7 @@ async def timed(runs: int, step: Callable[[int], Awaitable[Any]]) -> list[float]
 
 async def bench_sqlite(runs: int) -> list[str]:
     directory = tempfile.mkdtemp(prefix="whisk-bench-")
-    store = await open_store(f"sqlite+aiosqlite:///{directory}/whisk.db")
+    store = (await open_store(f"sqlite+aiosqlite:///{directory}/whisk.db")).store
     ids: list[str] = []
 
     async def put(i: int) -> None:
@@ -132,7 +132,7 @@ async def bench_sqlite(runs: int) -> list[str]:
 async def bench_postgres(url: str, runs: int) -> list[str]:
     import asyncpg
 
-    store = await open_store(url)
+    store = (await open_store(url)).store
     ids: list[str] = []
 
     async def put(i: int) -> None:

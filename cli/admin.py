@@ -26,11 +26,11 @@ T = TypeVar("T")
 
 def _run(work: Callable[[Store], Awaitable[T]]) -> T:
     async def main() -> T:
-        store = await open_store(default_db_url(os.environ))
+        persistence = await open_store(default_db_url(os.environ))
         try:
-            return await work(store)
+            return await work(persistence.store)
         finally:
-            await store.close()
+            await persistence.close()
 
     try:
         return asyncio.run(main())

@@ -14,13 +14,13 @@ from whisk.config import Settings
 from whisk.entities.common import EntityRules
 from whisk.entities.namespace_limits import NamespaceLimits
 from whisk.entities.runtimes import RuntimeManifest
-from whisk.store.ports import Identity, Store
+from whisk.store.ports import Identity, Persistence, Store
 
 
 @dataclass(slots=True)
 class Controller:
     settings: Settings
-    store: Store
+    persistence: Persistence  # entities and activations (``store``), feeds, routes, throttles
     manifest: RuntimeManifest
     runner: Dispatch | None = None  # the one dispatch (controller.runner); None: 503
     firer: TriggerFirer | None = None  # None: no invocation path (503)
@@ -28,6 +28,10 @@ class Controller:
     extras: dict[str, Any] = field(default_factory=dict)
     # per trigger and web action: rate-limit annotations and traffic counts (controller/traffic)
     traffic: TrafficGate = field(default_factory=lambda: TrafficGate(MemoryThrottleCounter()))
+
+    @property
+    def store(self) -> Store:
+        return self.persistence.store
 
     def limits_for(self, identity: Identity) -> NamespaceLimits:
         return self.settings.system_limits.with_overrides(identity.limits)

@@ -22,7 +22,7 @@ from whisk.config import Settings, load_settings
 from whisk.logs import configure_logging
 from whisk.metrics import Metrics
 from whisk.store import open_store
-from whisk.store.ports import Store
+from whisk.store.ports import Persistence
 
 log = structlog.get_logger(__name__)
 
@@ -41,15 +41,15 @@ class RunningController:
 
 async def start_controller(
     settings: Settings,
-    store: Store,
+    persistence: Persistence,
     bus: Bus,
     *,
     throttles: ThrottleCounter | None = None,
     metrics: Metrics | None = None,
 ) -> RunningController:
-    """Assemble the controller on ``store`` and ``bus`` and start listening; ``GET /metrics``
+    """Assemble the controller on ``persistence`` and ``bus`` and start listening; ``GET /metrics``
     serves ``metrics`` (this process's, shared with an invoker in standalone)."""
-    assembled = await assemble_controller(settings, store, bus, throttles=throttles)
+    assembled = await assemble_controller(settings, persistence, bus, throttles=throttles)
     metrics = metrics or Metrics()
     register_controller_metrics(metrics, assembled)
     runner = web.AppRunner(build_app(assembled.controller, metrics), access_log=None)
@@ -61,20 +61,20 @@ async def start_controller(
 
 
 async def serve(settings: Settings) -> None:
-    store = await open_store(settings.db_url)
+    persistence = await open_store(settings.db_url)
     bus = open_bus(settings.bus_url, client_id=f"controller{settings.controller_id}")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    running = await start_controller(settings, store, bus)
+    running = await start_controller(settings, persistence, bus)
     try:
         await stop.wait()
     finally:
         log.info("controller stopping")
         await running.stop()
         await bus.close()
-        await store.close()
+        await persistence.close()
 
 
 @click.command()

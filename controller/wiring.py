@@ -1,12 +1,12 @@
 """The one place that assembles a controller: store, bus, load balancer, invocation path.
 
 ``whisk-controller`` and ``whisk standalone`` both call ``assemble_controller``; only the bus
-and store they pass differ (Kafka + PostgreSQL, or the in-process bus + SQLite).
+and persistence they pass differ (Kafka + PostgreSQL, or the in-process bus + SQLite).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import structlog
 
@@ -25,10 +25,9 @@ from controller.throttle import MemoryThrottleCounter, ThrottleCounter
 from controller.traffic import TrafficGate
 from whisk.bus.ports import Bus
 from whisk.config import Settings
-from whisk.store import shared_throttle_counter
 from whisk.store.cache import CachingStore
 from whisk.store.memory import MemoryStore
-from whisk.store.ports import Store
+from whisk.store.ports import Persistence, Store
 
 log = structlog.get_logger(__name__)
 
@@ -58,15 +57,17 @@ class AssembledController:
 
 async def assemble_controller(
     settings: Settings,
-    store: Store,
+    persistence: Persistence,
     bus: Bus,
     *,
     throttles: ThrottleCounter | None = None,
 ) -> AssembledController:
     controller_id = str(settings.controller_id)
+    counter = throttles or admission_counter(settings, persistence)
+    store = persistence.store
     if settings.entity_cache_seconds > 0 and not isinstance(store, MemoryStore):
         store = CachingStore(store, settings.entity_cache_seconds)
-    counter = throttles or admission_counter(settings, store)
+        persistence = replace(persistence, store=store)
     invocations: InvocationService | None = None
 
     async def forced(entry: ActivationEntry) -> None:
@@ -98,7 +99,7 @@ async def assemble_controller(
     runner = ActionRunner(store, invocations, counter, bus=bus)
     ctl = Controller(
         settings=settings,
-        store=store,
+        persistence=persistence,
         manifest=settings.load_manifest(),
         runner=runner,
         firer=runner.firer,
@@ -119,25 +120,22 @@ async def assemble_controller(
         assembled.pending_sweeper.start()
     # -- feeds: the /whisk.system catalog, then the providers (controller/catalog, /feeds) --
     await install_catalog(store, ctl.rules_for)
-    assembled.feeds = FeedService(store, runner.firer, ctl.limits_for, f"controller{controller_id}")
+    assembled.feeds = FeedService(
+        persistence, runner.firer, ctl.limits_for, f"controller{controller_id}"
+    )
     await assembled.feeds.start()
     # -- end feeds --
     return assembled
 
 
-def admission_counter(settings: Settings, store: Store) -> ThrottleCounter:
-    """Throttle counts: in memory for the in-memory store; otherwise shared through the
+def admission_counter(settings: Settings, persistence: Persistence) -> ThrottleCounter:
+    """Throttle counts: the in-memory twin's as they are; otherwise shared through the
     database, answered from memory and reconciled in the background (or, with
     ``admission_sync_ms == 0``, counted in the database on every request)."""
-    shared = shared_throttle_counter(store)
-    if shared is None:
-        return MemoryThrottleCounter()
-    if settings.admission_sync_ms <= 0:
-        return shared  # type: ignore[return-value]
-    return ReconciledThrottleCounter(
-        shared,  # type: ignore[arg-type]
-        interval_s=settings.admission_sync_ms / 1000,
-    )
+    shared = persistence.throttles
+    if isinstance(shared, MemoryThrottleCounter) or settings.admission_sync_ms <= 0:
+        return shared
+    return ReconciledThrottleCounter(shared, interval_s=settings.admission_sync_ms / 1000)
 
 
 def pending_sweeper(settings: Settings, store: Store) -> PendingSweeper:

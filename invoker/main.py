@@ -250,7 +250,7 @@ async def drain_on_signal(
 
 async def serve(settings: InvokerSettings, bus_url: str, db_url: str) -> None:
     bus = open_bus(bus_url, client_id=settings.name)
-    store = await open_store(db_url, migrate=False)  # the controller migrates the schema
+    persistence = await open_store(db_url, migrate=False)  # the controller migrates the schema
     signals = asyncio.Queue[int]()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -259,7 +259,7 @@ async def serve(settings: InvokerSettings, bus_url: str, db_url: str) -> None:
     health = None
     metrics = Metrics()
     try:
-        service = await build_invoker_service(settings, bus, store, metrics)
+        service = await build_invoker_service(settings, bus, persistence.store, metrics)
         if settings.health_port is not None:
             health = await start_health_server(metrics, settings.health_host, settings.health_port)
             log.info("invoker health port", port=settings.health_port)
@@ -271,7 +271,7 @@ async def serve(settings: InvokerSettings, bus_url: str, db_url: str) -> None:
         if health is not None:
             await health.cleanup()
         await bus.close()
-        await store.close()
+        await persistence.close()
 
 
 @click.command()

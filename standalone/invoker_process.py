@@ -68,10 +68,10 @@ async def serve(settings: InvokerSettings, bus_url: str, db_url: str) -> None:
         loop.add_signal_handler(sig, events.put_nowait, sig)
     watch_parent(loop, events)
     bus = open_bus(bus_url, client_id=settings.name)
-    store = await open_store(db_url, migrate=False)  # the parent migrated the schema
+    persistence = await open_store(db_url, migrate=False)  # the parent migrated the schema
     service: InvokerService | None = None
     try:
-        service = await build_invoker_service(settings, bus, store)
+        service = await build_invoker_service(settings, bus, persistence.store)
         starting = asyncio.ensure_future(service.start())
         first = asyncio.ensure_future(events.get())
         await asyncio.wait({starting, first}, return_when=asyncio.FIRST_COMPLETED)
@@ -90,7 +90,7 @@ async def serve(settings: InvokerSettings, bus_url: str, db_url: str) -> None:
         if service is not None:
             await service.close()
         await bus.close()
-        await store.close()
+        await persistence.close()
 
 
 def main() -> None:

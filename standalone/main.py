@@ -202,7 +202,7 @@ async def run_standalone(
     """The controller in this process and one invoker, in it or in a child process (``mode``),
     joined by the in-process bus (served to the child by a local broker)."""
     props_file = state_dir / ".wskprops"
-    store = await open_store(settings.db_url)
+    persistence = await open_store(settings.db_url)
     bus = open_bus("memory://")
     assert isinstance(bus, MemoryBus)
     service: InvokerService | None = None
@@ -211,7 +211,7 @@ async def run_standalone(
     socket_dir: Path | None = None
     running: RunningController | None = None
     try:
-        key = await ensure_guest_key(store, props_file)
+        key = await ensure_guest_key(persistence.store, props_file)
         apihost = api_host(settings)
         # one /metrics on the API port for the controller and (in this process) the invoker
         metrics = Metrics()
@@ -231,11 +231,11 @@ async def run_standalone(
                 )
             )
         else:
-            service = await build_invoker_service(invoker_settings, bus, store, metrics)
+            service = await build_invoker_service(invoker_settings, bus, persistence.store, metrics)
             await service.start()
         # one controller: throttle counts in process, not in SQLite
         running = await start_controller(
-            settings, store, bus, throttles=MemoryThrottleCounter(), metrics=metrics
+            settings, persistence, bus, throttles=MemoryThrottleCounter(), metrics=metrics
         )
         # the invoker's first health ping makes it schedulable (about a second)
         await _until_invoker_ready(running, child, stop, READY_TIMEOUT_S[mode.value])
@@ -274,7 +274,7 @@ async def run_standalone(
         if socket_dir is not None:
             shutil.rmtree(socket_dir, ignore_errors=True)
         await bus.close()
-        await store.close()
+        await persistence.close()
 
 
 async def _until_invoker_ready(

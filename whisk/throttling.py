@@ -74,3 +74,8 @@ class SharedThrottleCounts(Protocol):
         """Apply ``push`` atomically and return the totals it asks for (expired flights of
         its namespaces purged first)."""
         ...
+
+
+class SharedThrottleCounter(ThrottleCounter, SharedThrottleCounts, Protocol):
+    """A store's throttle counts: counted directly, or reconciled with (the database's, shared
+    by every controller on it; or the in-memory twin's, in one process)."""

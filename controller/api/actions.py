@@ -119,7 +119,7 @@ async def delete_action(request: web.Request) -> web.Response:
     fqn = _fqn(request, require_own(who, request.match_info["ns"]))
     loaded = await load(ctl.store, Collection.ACTIONS, fqn)
     await ctl.store.delete(Delete(key_of(fqn), loaded.revision))
-    await forget_action(ctl.store, fqn.namespace, fqn.package, fqn.name)  # its API routes
+    await forget_action(ctl.persistence.routes, fqn.namespace, fqn.package, fqn.name)  # its routes
     return json_response(loaded.entity.to_json())
 
 

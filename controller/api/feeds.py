@@ -34,7 +34,6 @@ from whisk.entities.activation import (
 )
 from whisk.entities.names import FullyQualifiedName
 from whisk.errors import InvalidArgument, NotFound, WhiskError
-from whisk.store import feed_store
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -59,7 +58,7 @@ def feed_action_handler(package: str, feed: str) -> Handler:
         start = now_ms()
         try:
             owner = await owner_of(ctl.store, params.get("authKey"))
-            lifecycle = FeedLifecycle(ctl.store, feed_store(ctl.store))
+            lifecycle = FeedLifecycle(ctl.store, ctl.persistence.feeds)
             response = success(await lifecycle.handle(provider, feed, params, owner))
         except WhiskError as exc:
             response = application_error(exc.message)
@@ -93,7 +92,7 @@ async def feed_service(request: web.Request) -> web.Response:
     if provider is None:
         raise NotFound(f"There is no feed '{package}/{feed}'.")
     params = _params(await read_json(request))
-    result = await FeedLifecycle(ctl.store, feed_store(ctl.store)).handle(
+    result = await FeedLifecycle(ctl.store, ctl.persistence.feeds).handle(
         provider, feed, params, owner
     )
     return json_response(result)

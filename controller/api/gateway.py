@@ -26,7 +26,6 @@ from controller.apigw import management
 from controller.apigw.matching import cors_enabled, find_route, target_of
 from controller.webactions.cors import cors_headers
 from whisk.errors import WhiskError
-from whisk.store import route_store
 
 log = structlog.get_logger(__name__)
 
@@ -82,7 +81,7 @@ async def apimgmt(request: web.Request) -> web.Response:
         )
     if request.method == "OPTIONS":
         return web.Response(status=200, headers=headers)
-    routes = route_store(controller(request).store)
+    routes = controller(request).persistence.routes
     params, user = await _web_params(request), await _user(request)
     if name == "createApi":
         reply = await management.create_api(routes, params, user, origin_of(request))
@@ -101,7 +100,7 @@ def _gateway_error(status: int, message: str) -> web.Response:
 async def gateway(request: web.Request) -> web.StreamResponse:
     namespace = request.match_info["namespace"]
     path = "/" + request.match_info.get("path", "")
-    apis = await route_store(controller(request).store).list_apis(namespace)
+    apis = await controller(request).persistence.routes.list_apis(namespace)
     route = find_route(apis, path)
     if route is None:
         return _gateway_error(404, "Not found.")

@@ -9,8 +9,7 @@ import structlog
 
 from controller.apigw import swagger as sw
 from controller.apigw.management import store_edited
-from whisk.store import route_store
-from whisk.store.ports import Store
+from whisk.store.ports import RouteStore
 
 log = structlog.get_logger(__name__)
 
@@ -34,10 +33,9 @@ def _operations_calling(doc: dict[str, Any], action: str) -> list[tuple[str, str
     return found
 
 
-async def forget_action(store: Store, namespace: str, package: str | None, name: str) -> int:
+async def forget_action(routes: RouteStore, namespace: str, package: str | None, name: str) -> int:
     """Remove the routes to ``/namespace[/package]/name``; returns how many APIs changed."""
     action = f"/{namespace}/{package}/{name}" if package else f"/{namespace}/{name}"
-    routes = route_store(store)
     changed = 0
     for api in await routes.apis_calling(action):
         doc: dict[str, Any] = api.swagger

@@ -15,8 +15,7 @@ from controller.feeds.alarms import AlarmsConfig, AlarmsProvider
 from controller.feeds.firing import FeedFirer
 from controller.firing import TriggerFirer
 from whisk.entities.namespace_limits import NamespaceLimits
-from whisk.store import feed_store
-from whisk.store.ports import Identity, Store
+from whisk.store.ports import Identity, Persistence
 
 log = structlog.get_logger(__name__)
 
@@ -24,12 +23,12 @@ log = structlog.get_logger(__name__)
 class FeedService:
     def __init__(
         self,
-        store: Store,
+        persistence: Persistence,
         firer: TriggerFirer,
         limits_for: Callable[[Identity], NamespaceLimits],
         owner: str,
     ) -> None:
-        feeds = feed_store(store)
+        store, feeds = persistence.store, persistence.feeds
         fire = self.firer = FeedFirer(store, firer, limits_for)
         self.alarms = AlarmsProvider(
             feeds, fire, AlarmsConfig(owner=owner), remover=TriggerRemover(store, feeds)

@@ -16,7 +16,7 @@ from controller.context import Controller
 from whisk.config import load_settings
 from whisk.store import open_store
 from whisk.store.identities import create_identity
-from whisk.store.ports import Store
+from whisk.store.ports import Persistence, Store
 
 
 @dataclass
@@ -46,19 +46,24 @@ class Caller:
 @dataclass
 class Api:
     client: TestClient
-    store: Store
+    persistence: Persistence
     guest: Caller
     other: Caller
+
+    @property
+    def store(self) -> Store:
+        return self.persistence.store
 
 
 @pytest.fixture(params=["memory", "sqlite"])
 async def api(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[Api]:
     url = "memory://" if request.param == "memory" else f"sqlite+aiosqlite:///{tmp_path}/w.db"
-    store = await open_store(url)
+    persistence = await open_store(url)
+    store = persistence.store
     settings = load_settings({"HOME": str(tmp_path), "WHISK_DB_URL": url}).with_changes(
         max_request_bytes=4 * 1024 * 1024, identity_cache_seconds=0.0
     )
-    ctl = Controller(settings=settings, store=store, manifest=settings.load_manifest())
+    ctl = Controller(settings=settings, persistence=persistence, manifest=settings.load_manifest())
     client = TestClient(TestServer(build_app(ctl)))
     await client.start_server()
     guest_key = await create_identity(store, "guest", "guest")
@@ -66,13 +71,13 @@ async def api(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[Ap
     try:
         yield Api(
             client,
-            store,
+            persistence,
             Caller(client, "guest", str(guest_key)),
             Caller(client, "other", str(other_key)),
         )
     finally:
         await client.close()
-        await store.close()
+        await persistence.close()
 
 
 PY_CODE = "def main(args):\n    return {'greeting': 'hello ' + args.get('name', 'world')}\n"

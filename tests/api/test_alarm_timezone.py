@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from tests.api.conftest import Api
-from whisk.store import feed_store
 
 FEED = "/api/v1/feeds/alarms/alarm"
 
@@ -24,14 +23,14 @@ async def test_alarm_timezone_is_checked_at_create_and_update(api: Api) -> None:
     status, body = await lifecycle(api, "CREATE", cron="0 9 * * *", timezone="Mars/Olympus")
     assert status == 400
     assert set(body) == {"error", "code"} and "Mars/Olympus" in body["error"]
-    assert await feed_store(api.store).get_feed("guest", "tick") is None
+    assert await api.persistence.feeds.get_feed("guest", "tick") is None
 
     status, body = await lifecycle(api, "CREATE", cron="0 9 * * *", timezone="America/New_York")
     assert (status, body) == (200, {"status": "success"})
 
     status, body = await lifecycle(api, "UPDATE", timezone="Europe/Nowhere")
     assert status == 400 and "Europe/Nowhere" in body["error"]
-    reg = await feed_store(api.store).get_feed("guest", "tick")
+    reg = await api.persistence.feeds.get_feed("guest", "tick")
     assert reg is not None and reg.params["timezone"] == "America/New_York"
 
     status, body = await lifecycle(api, "READ")

@@ -24,7 +24,6 @@ from tests.api.conftest import Api, action_body
 from whisk.entities.namespace_limits import NamespaceLimits
 from whisk.errors import InvalidArgument
 from whisk.messages import ActivationMessage
-from whisk.store import feed_store
 from whisk.store.cache import CachingStore
 from whisk.store.ports import EntityKey, FeedStatus, FeedStore, Identity
 
@@ -76,7 +75,7 @@ class Feeds:
 async def feeds(api: Api) -> AsyncIterator[Feeds]:
     owner = await api.store.get_identity("guest")
     assert owner is not None
-    registrations = feed_store(api.store)
+    registrations = api.persistence.feeds
     scheduler = RecordingScheduler()
     throttles = MemoryThrottleCounter()
     invocations = InvocationService(

@@ -23,7 +23,7 @@ from whisk.config import load_settings
 from whisk.entities.activation import Activation, ActivationId, success
 from whisk.entities.names import FullyQualifiedName
 from whisk.entities.namespace_limits import NamespaceLimits
-from whisk.store import open_store, route_store
+from whisk.store import open_store
 from whisk.store.identities import create_identity
 from whisk.store.ports import Collection, Identity
 
@@ -66,12 +66,16 @@ class EchoRunner:
 @pytest.fixture(params=["memory", "sqlite"])
 async def gw(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[Api]:
     url = "memory://" if request.param == "memory" else f"sqlite+aiosqlite:///{tmp_path}/w.db"
-    store = await open_store(url)
+    persistence = await open_store(url)
+    store = persistence.store
     settings = load_settings({"HOME": str(tmp_path), "WHISK_DB_URL": url}).with_changes(
         identity_cache_seconds=0.0
     )
     ctl = Controller(
-        settings=settings, store=store, manifest=settings.load_manifest(), runner=EchoRunner()
+        settings=settings,
+        persistence=persistence,
+        manifest=settings.load_manifest(),
+        runner=EchoRunner(),
     )
     client = TestClient(TestServer(build_app(ctl)))
     await client.start_server()
@@ -80,13 +84,13 @@ async def gw(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[Api
     try:
         yield Api(
             client,
-            store,
+            persistence,
             Caller(client, "guest", str(guest_key)),
             Caller(client, "other", str(other_key)),
         )
     finally:
         await client.close()
-        await store.close()
+        await persistence.close()
 
 
 def origin(api: Api) -> str:
@@ -273,7 +277,7 @@ async def test_delete_api_removes_one_operation_a_path_or_the_api(gw: Api) -> No
         return resp.status, await resp.json()
 
     assert await delete(basepath="/club", relpath="/books", operation="POST") == (200, {})
-    found = await route_store(gw.store).get_api("guest", "/club")
+    found = await gw.persistence.routes.get_api("guest", "/club")
     assert found is not None and sorted(found.swagger["paths"]["/books"]) == ["get"]
     assert found.actions == ("/guest/authors", "/guest/getBooks")
     assert await delete(basepath="/club", relpath="/books", operation="post") == (
@@ -412,7 +416,7 @@ async def test_deleting_an_action_removes_its_routes(gw: Api) -> None:
     await cli_create(gw, "/alone", "get", "hello", base="/solo")
     resp = await gw.guest.call("DELETE", f"{NS}/actions/hello")
     assert resp.status == 200
-    routes = route_store(gw.store)
+    routes = gw.persistence.routes
     kept = await routes.get_api("guest", "/hello")
     assert kept is not None and list(kept.swagger["paths"]) == ["/other"]
     assert kept.actions == ("/guest/other",)
@@ -423,7 +427,9 @@ async def test_deleting_an_action_removes_its_routes(gw: Api) -> None:
 
 async def test_apimgmt_actions_are_in_the_catalog_as_unshared_web_actions(gw: Api) -> None:
     settings = load_settings({})
-    ctl = Controller(settings=settings, store=gw.store, manifest=settings.load_manifest())
+    ctl = Controller(
+        settings=settings, persistence=gw.persistence, manifest=settings.load_manifest()
+    )
     await install_catalog(gw.store, ctl.rules_for)
     package = await find(
         gw.store, Collection.PACKAGES, FullyQualifiedName("whisk.system", "apimgmt")

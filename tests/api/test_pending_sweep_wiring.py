@@ -9,6 +9,7 @@ from controller.wiring import assemble_controller
 from whisk.bus.memory import MemoryBus
 from whisk.config import load_settings
 from whisk.entities.activation import Activation, ActivationId, StatusCode
+from whisk.store import memory_persistence
 from whisk.store.memory import MemoryStore
 from whisk.store.records import activation_record
 
@@ -33,7 +34,7 @@ async def test_pending_sweep_starts_with_the_controller_and_closes_an_orphan(
     bus = MemoryBus()
 
     # when a controller starts
-    assembled = await assemble_controller(settings, store, bus)
+    assembled = await assemble_controller(settings, memory_persistence(store), bus)
     try:
         assert assembled.pending_sweeper is not None
         for _ in range(10_000):  # its first sweep runs at once, on the event loop
@@ -56,7 +57,7 @@ async def test_pending_sweep_zero_seconds_turns_it_off(tmp_path: Path) -> None:
         {"HOME": str(tmp_path), "WHISK_DB_URL": "memory://", "WHISK_PENDING_SWEEP_SECONDS": "0"}
     )
     bus = MemoryBus()
-    assembled = await assemble_controller(settings, MemoryStore(), bus)
+    assembled = await assemble_controller(settings, memory_persistence(), bus)
     try:
         assert assembled.pending_sweeper is None
     finally:

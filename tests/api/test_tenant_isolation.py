@@ -21,6 +21,7 @@ from controller.app import build_app
 from controller.context import Controller
 from whisk.config import load_settings
 from whisk.entities.identity import AuthKey, hash_secret
+from whisk.store import memory_persistence
 from whisk.store.identities import create_identity
 from whisk.store.memory import MemoryStore
 from whisk.store.ports import ActivationRecord, Identity
@@ -64,7 +65,9 @@ class World:
 def authenticated_routes() -> list[tuple[str, str]]:
     """(method, path template) of every route that needs a key (namespace-scoped)."""
     settings = load_settings({"HOME": "/tmp", "WHISK_DB_URL": "memory://"})
-    ctl = Controller(settings=settings, store=MemoryStore(), manifest=settings.load_manifest())
+    ctl = Controller(
+        settings=settings, persistence=memory_persistence(), manifest=settings.load_manifest()
+    )
     routes = []
     for route in build_app(ctl).router.routes():
         info = route.resource.get_info() if route.resource is not None else {}
@@ -100,7 +103,7 @@ async def world() -> AsyncIterator[World]:
     settings = load_settings({"HOME": "/tmp", "WHISK_DB_URL": "memory://"}).with_changes(
         identity_cache_seconds=0.0
     )
-    app = build_app(Controller(settings, store, settings.load_manifest()))
+    app = build_app(Controller(settings, memory_persistence(store), settings.load_manifest()))
     client = TestClient(TestServer(app))
     await client.start_server()
     owner = await create_identity(store, OWNER, OWNER)

@@ -207,7 +207,7 @@ def seed_activation(
     )  # fmt: skip
 
     async def write() -> None:
-        store = await open_store(db_url, migrate=False)
+        store = (await open_store(db_url, migrate=False)).store
         try:
             await store.put_activation(record)
         finally:

@@ -27,7 +27,7 @@ def _new_namespace(standalone: Standalone, name: str) -> str:
 
 def _seed(db_url: str, deltas: list[UsageDelta]) -> None:
     async def write() -> None:
-        store = await open_store(db_url, migrate=False)
+        store = (await open_store(db_url, migrate=False)).store
         try:
             await store.put_activations([], deltas)
         finally:

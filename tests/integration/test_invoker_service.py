@@ -156,9 +156,9 @@ def runtime_dir() -> Iterator[str]:
 @pytest.fixture(params=["memory", "sqlite"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     url = "memory://" if request.param == "memory" else f"sqlite+aiosqlite:///{tmp_path}/w.db"
-    the_store = await open_store(url)
-    yield the_store
-    await the_store.close()
+    persistence = await open_store(url)
+    yield persistence.store
+    await persistence.close()
 
 
 @pytest.fixture

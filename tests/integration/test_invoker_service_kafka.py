@@ -72,9 +72,9 @@ async def kafka(kafka_bootstrap: str) -> AsyncIterator[Bus]:  # noqa: F811
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    the_store = await open_store(f"sqlite+aiosqlite:///{tmp_path}/w.db")
-    yield the_store
-    await the_store.close()
+    persistence = await open_store(f"sqlite+aiosqlite:///{tmp_path}/w.db")
+    yield persistence.store
+    await persistence.close()
 
 
 async def next_ack(consumer: Consumer) -> CombinedCompletionAndResult:

@@ -1,4 +1,5 @@
-"""Fixtures for the store behaviour suite: one ``store`` per implementation.
+"""Fixtures for the store behaviour suite: one ``persistence`` per implementation (what
+``open_store`` returns), and its ``store``.
 
 PostgreSQL is the real thing: ``WHISK_TEST_PG_URL`` if set, else the cluster that
 ``scripts/postgres.sh`` starts (``postgres_url`` in tests/conftest.py). When neither works the
@@ -21,8 +22,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from whisk.store import memory_persistence, sql_persistence
 from whisk.store.memory import MemoryStore
-from whisk.store.ports import Store
+from whisk.store.ports import Persistence, Store
 from whisk.store.sql import migrate
 from whisk.store.sql.store import SqlStore
 from whisk.store.sql.tables import metadata
@@ -113,13 +115,13 @@ async def truncate_all(store: SqlStore) -> None:
         pytest.param("postgres+write-behind", marks=pytest.mark.postgres),
     ]
 )
-async def store(
+async def persistence(
     request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
-) -> AsyncIterator[Store]:
+) -> AsyncIterator[Persistence]:
     """Every implementation, and the SQL ones behind the activation write-behind (what the
-    services run), which must behave the same through the port."""
+    services run), which must behave the same through the ports."""
     if request.param == "memory":
-        yield MemoryStore()
+        yield memory_persistence()
         return
     behind = request.param.endswith("+write-behind")
     if request.param.startswith("sqlite"):
@@ -129,8 +131,25 @@ async def store(
     else:
         sql = SqlStore(request.getfixturevalue("pg_url"))
         await truncate_all(sql)
-    wrapped: Store = WriteBehindStore(sql) if behind else sql  # type: ignore[assignment]
+    opened = sql_persistence(sql, write_behind=behind)
     try:
-        yield wrapped
+        yield opened
     finally:
-        await wrapped.close()
+        await opened.close()
+
+
+def beside(persistence: Persistence) -> Persistence:
+    """A second bundle on ``persistence``'s database, as another controller on it would hold
+    (on its connections: close only the first)."""
+    store = persistence.store
+    if isinstance(store, MemoryStore):
+        return memory_persistence(store)
+    sql = store.inner if isinstance(store, WriteBehindStore) else store
+    assert isinstance(sql, SqlStore)
+    return sql_persistence(sql, write_behind=False)
+
+
+@pytest.fixture
+def store(persistence: Persistence) -> Store:
+    """The entity, identity and activation store of each implementation."""
+    return persistence.store

@@ -6,8 +6,7 @@ import asyncio
 import dataclasses
 from typing import Any
 
-from whisk.store import feed_store
-from whisk.store.ports import FeedRegistration, FeedStatus, Store
+from whisk.store.ports import FeedRegistration, FeedStatus, Persistence
 
 
 def registration(**overrides: Any) -> FeedRegistration:
@@ -25,8 +24,8 @@ def registration(**overrides: Any) -> FeedRegistration:
     return FeedRegistration(**values)
 
 
-async def test_feed_store_puts_gets_and_deletes_by_trigger(store: Store) -> None:
-    feeds = feed_store(store)
+async def test_feed_store_puts_gets_and_deletes_by_trigger(persistence: Persistence) -> None:
+    feeds = persistence.feeds
     await feeds.put_feed(registration())
     assert await feeds.get_feed("guest", "tick") == registration()
     assert await feeds.get_feed("guest", "other") is None
@@ -35,8 +34,8 @@ async def test_feed_store_puts_gets_and_deletes_by_trigger(store: Store) -> None
     assert await feeds.get_feed("guest", "tick") is None
 
 
-async def test_feed_store_put_replaces_the_triggers_registration(store: Store) -> None:
-    feeds = feed_store(store)
+async def test_feed_store_put_replaces_the_triggers_registration(persistence: Persistence) -> None:
+    feeds = persistence.feeds
     await feeds.put_feed(registration())
     await feeds.put_feed(registration(registration_id="r2", params={"minutes": 5}))
     found = await feeds.get_feed("guest", "tick")
@@ -45,8 +44,8 @@ async def test_feed_store_put_replaces_the_triggers_registration(store: Store) -
     assert [f.registration_id for f in await feeds.list_feeds("alarms")] == ["r2"]
 
 
-async def test_feed_store_lists_by_provider_and_status(store: Store) -> None:
-    feeds = feed_store(store)
+async def test_feed_store_lists_by_provider_and_status(persistence: Persistence) -> None:
+    feeds = persistence.feeds
     await feeds.put_feed(registration())
     await feeds.put_feed(
         registration(registration_id="k1", provider="kafka", trigger="t2", next_fire_ms=None)
@@ -62,8 +61,8 @@ async def test_feed_store_lists_by_provider_and_status(store: Store) -> None:
     assert paused is not None and paused.reason == "paused by the owner"
 
 
-async def test_feed_store_due_feeds_are_active_due_and_unleased(store: Store) -> None:
-    feeds = feed_store(store)
+async def test_feed_store_due_feeds_are_active_due_and_unleased(persistence: Persistence) -> None:
+    feeds = persistence.feeds
     await feeds.put_feed(registration(registration_id="a", trigger="a", next_fire_ms=1_000))
     await feeds.put_feed(registration(registration_id="b", trigger="b", next_fire_ms=9_000))
     await feeds.put_feed(
@@ -76,8 +75,8 @@ async def test_feed_store_due_feeds_are_active_due_and_unleased(store: Store) ->
     assert [f.registration_id for f in await feeds.due_feeds("alarms", 9_000)] == ["c", "a", "b"]
 
 
-async def test_feed_store_claim_moves_the_schedule_once(store: Store) -> None:
-    feeds = feed_store(store)
+async def test_feed_store_claim_moves_the_schedule_once(persistence: Persistence) -> None:
+    feeds = persistence.feeds
     await feeds.put_feed(registration(next_fire_ms=1_000))
     (due,) = await feeds.due_feeds("alarms", 2_000)
     claim = {
@@ -98,8 +97,8 @@ async def test_feed_store_claim_moves_the_schedule_once(store: Store) -> None:
     assert [f.fires for f in await feeds.due_feeds("alarms", 61_000)] == [1]
 
 
-async def test_feed_store_concurrent_claims_have_one_winner(store: Store) -> None:
-    feeds = feed_store(store)
+async def test_feed_store_concurrent_claims_have_one_winner(persistence: Persistence) -> None:
+    feeds = persistence.feeds
     await feeds.put_feed(registration(next_fire_ms=1_000))
     (due,) = await feeds.due_feeds("alarms", 2_000)
     results = await asyncio.gather(
@@ -120,8 +119,10 @@ async def test_feed_store_concurrent_claims_have_one_winner(store: Store) -> Non
     assert found is not None and found.status == FeedStatus.DISABLED and found.fires == 1
 
 
-async def test_feed_store_claim_refuses_a_leased_or_replaced_registration(store: Store) -> None:
-    feeds = feed_store(store)
+async def test_feed_store_claim_refuses_a_leased_or_replaced_registration(
+    persistence: Persistence,
+) -> None:
+    feeds = persistence.feeds
     leased = registration(next_fire_ms=1_000, lease_expiry_ms=5_000)
     await feeds.put_feed(leased)
     kwargs: dict[str, Any] = {
@@ -136,9 +137,9 @@ async def test_feed_store_claim_refuses_a_leased_or_replaced_registration(store:
 
 
 async def test_feed_store_last_claim_and_status_changes_record_reason_and_time(
-    store: Store,
+    persistence: Persistence,
 ) -> None:
-    feeds = feed_store(store)
+    feeds = persistence.feeds
     await feeds.put_feed(registration(created_ms=500, next_fire_ms=1_000))
     (due,) = await feeds.due_feeds("alarms", 2_000)
     assert due.changed_ms == 0  # unchanged since creation

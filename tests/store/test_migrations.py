@@ -96,31 +96,32 @@ async def test_migrations_run_from_any_working_directory(
 
 
 async def test_open_store_memory_url_gives_the_in_memory_twin() -> None:
-    store = await open_store("memory://")
-    assert isinstance(store, MemoryStore)
+    opened = await open_store("memory://")
+    assert isinstance(opened.store, MemoryStore)
 
 
 async def test_open_store_sqlite_creates_the_directory_and_migrates(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'deep' / 'er' / 'whisk.db'}"
-    store = await open_store(url)
+    opened = await open_store(url)
+    store = opened.store
     try:
         assert isinstance(store, WriteBehindStore)
         assert isinstance(store.inner, SqlStore)
         stored = await store.put(Put(Collection.RULES, EntityKey("ns", "r"), {"x": 1}))
         assert stored.revision == 1
     finally:
-        await store.close()
+        await opened.close()
     assert (tmp_path / "deep" / "er" / "whisk.db").is_file()
 
 
 @pytest.mark.postgres
 async def test_open_store_postgres_migrates_a_fresh_database(fresh_pg_database: str) -> None:
-    store = await open_store(fresh_pg_database)
+    opened = await open_store(fresh_pg_database)
     try:
-        await store.put(Put(Collection.RULES, EntityKey("ns", "r"), {"x": 1}))
-        assert await store.count("ns", Collection.RULES) == 1
+        await opened.store.put(Put(Collection.RULES, EntityKey("ns", "r"), {"x": 1}))
+        assert await opened.store.count("ns", Collection.RULES) == 1
     finally:
-        await store.close()
+        await opened.close()
 
 
 def test_default_db_url_prefers_the_environment() -> None:

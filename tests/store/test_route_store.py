@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from whisk.store import route_store
-from whisk.store.ports import Store, StoredApi
+from whisk.store.ports import Persistence, StoredApi
 
 
 def api(**overrides: Any) -> StoredApi:
@@ -21,8 +20,8 @@ def api(**overrides: Any) -> StoredApi:
     return StoredApi(**values)
 
 
-async def test_route_store_puts_gets_and_deletes_by_base_path(store: Store) -> None:
-    routes = route_store(store)
+async def test_route_store_puts_gets_and_deletes_by_base_path(persistence: Persistence) -> None:
+    routes = persistence.routes
     await routes.put_api(api())
     assert await routes.get_api("guest", "/hello") == api()
     assert await routes.get_api("guest", "/other") is None
@@ -32,8 +31,8 @@ async def test_route_store_puts_gets_and_deletes_by_base_path(store: Store) -> N
     assert await routes.get_api("guest", "/hello") is None
 
 
-async def test_route_store_put_replaces_the_api_of_the_base_path(store: Store) -> None:
-    routes = route_store(store)
+async def test_route_store_put_replaces_the_api_of_the_base_path(persistence: Persistence) -> None:
+    routes = persistence.routes
     await routes.put_api(api())
     await routes.put_api(api(name="Renamed", actions=("/guest/a", "/guest/p/b"), updated_ms=2))
     found = await routes.get_api("guest", "/hello")
@@ -46,8 +45,8 @@ async def test_route_store_put_replaces_the_api_of_the_base_path(store: Store) -
     assert len(await routes.list_apis("guest")) == 1
 
 
-async def test_route_store_lists_a_namespaces_apis_by_base_path(store: Store) -> None:
-    routes = route_store(store)
+async def test_route_store_lists_a_namespaces_apis_by_base_path(persistence: Persistence) -> None:
+    routes = persistence.routes
     await routes.put_api(api(base_path="/zoo"))
     await routes.put_api(api(base_path="/club"))
     await routes.put_api(api(namespace="other", base_path="/mine"))
@@ -56,9 +55,11 @@ async def test_route_store_lists_a_namespaces_apis_by_base_path(store: Store) ->
     assert await routes.list_apis("nobody") == []
 
 
-async def test_route_store_finds_the_apis_calling_an_action_exactly(store: Store) -> None:
+async def test_route_store_finds_the_apis_calling_an_action_exactly(
+    persistence: Persistence,
+) -> None:
     # given actions whose names are prefixes of, or LIKE wildcards for, one another
-    routes = route_store(store)
+    routes = persistence.routes
     await routes.put_api(api(base_path="/a", actions=("/guest/hello", "/guest/p/x_y")))
     await routes.put_api(api(base_path="/b", actions=("/guest/hello2",)))
     await routes.put_api(api(namespace="other", base_path="/c", actions=("/guest/hello",)))
@@ -71,7 +72,7 @@ async def test_route_store_finds_the_apis_calling_an_action_exactly(store: Store
     assert await routes.apis_calling("/guest/hell") == []
 
 
-async def test_route_store_keeps_the_document_as_given(store: Store) -> None:
+async def test_route_store_keeps_the_document_as_given(persistence: Persistence) -> None:
     doc = {
         "swagger": "2.0",
         "basePath": "/club",
@@ -79,7 +80,7 @@ async def test_route_store_keeps_the_document_as_given(store: Store) -> None:
         "paths": {"/books/{isbn}": {"get": {"parameters": [{"name": "isbn", "in": "path"}]}}},
         "x-ibm-configuration": {"cors": {"enabled": False}},
     }
-    routes = route_store(store)
+    routes = persistence.routes
     await routes.put_api(api(base_path="/club", swagger=doc))
     found = await routes.get_api("guest", "/club")
     assert found is not None and found.swagger == doc

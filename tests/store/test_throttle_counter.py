@@ -5,31 +5,25 @@ from __future__ import annotations
 
 import asyncio
 
-from controller.throttle import MemoryThrottleCounter, ThrottleCounter
-from whisk.store import shared_throttle_counter
-from whisk.store.ports import Store
+from tests.store.conftest import beside
+from whisk.store.ports import Persistence
 
 
-def counter_for(store: Store) -> ThrottleCounter:
-    shared = shared_throttle_counter(store)
-    return shared if shared is not None else MemoryThrottleCounter()  # type: ignore[return-value]
-
-
-async def test_counter_counts_hits_per_key_and_minute(store: Store) -> None:
-    counter = counter_for(store)
+async def test_counter_counts_hits_per_key_and_minute(persistence: Persistence) -> None:
+    counter = persistence.throttles
     assert [await counter.hit("invoke:a", 60_000) for _ in range(3)] == [1, 2, 3]
     assert await counter.hit("invoke:b", 60_000) == 1
     assert await counter.hit("invoke:a", 120_000) == 1
 
 
-async def test_counter_concurrent_hits_are_not_lost(store: Store) -> None:
-    counter = counter_for(store)
+async def test_counter_concurrent_hits_are_not_lost(persistence: Persistence) -> None:
+    counter = persistence.throttles
     counts = await asyncio.gather(*(counter.hit("invoke:a", 0) for _ in range(20)))
     assert sorted(counts) == list(range(1, 21))
 
 
-async def test_counter_tracks_activations_in_flight(store: Store) -> None:
-    counter = counter_for(store)
+async def test_counter_tracks_activations_in_flight(persistence: Persistence) -> None:
+    counter = persistence.throttles
     assert await counter.acquire("a", "1" * 32, expires_ms=10_000) == 0
     assert await counter.acquire("a", "2" * 32, expires_ms=99_000) == 1
     assert await counter.acquire("b", "3" * 32, expires_ms=99_000) == 0
@@ -40,16 +34,16 @@ async def test_counter_tracks_activations_in_flight(store: Store) -> None:
     assert await counter.in_flight("b", now_ms=20_000) == 1
 
 
-async def test_two_controllers_share_one_count(store: Store) -> None:
+async def test_two_controllers_share_one_count(persistence: Persistence) -> None:
     # given two counters over the same database (two controllers)
-    first = counter_for(store)
-    second = shared_throttle_counter(store) or first
+    first = persistence.throttles
+    second = beside(persistence).throttles
     await first.hit("invoke:a", 0)
-    assert await second.hit("invoke:a", 0) == 2  # type: ignore[attr-defined]
+    assert await second.hit("invoke:a", 0) == 2
 
 
-async def test_admit_counts_rate_and_flights_in_one_step(store: Store) -> None:
-    counter = counter_for(store)
+async def test_admit_counts_rate_and_flights_in_one_step(persistence: Persistence) -> None:
+    counter = persistence.throttles
     first = await counter.admit("a", "1" * 32, now_ms=1_000, expires_ms=90_000)
     second = await counter.admit("a", "2" * 32, now_ms=2_000, expires_ms=90_000)
     assert (first.rate_count, first.in_flight) == (1, 0)
@@ -59,8 +53,8 @@ async def test_admit_counts_rate_and_flights_in_one_step(store: Store) -> None:
     assert await counter.in_flight("a", now_ms=3_000) == 2
 
 
-async def test_admit_leaves_out_and_purges_expired_flights(store: Store) -> None:
-    counter = counter_for(store)
+async def test_admit_leaves_out_and_purges_expired_flights(persistence: Persistence) -> None:
+    counter = persistence.throttles
     await counter.acquire("a", "1" * 32, expires_ms=1_500)  # expired at the admission below
     await counter.acquire("a", "2" * 32, expires_ms=90_000)
     await counter.acquire("b", "3" * 32, expires_ms=1_500)  # another namespace: kept
@@ -74,10 +68,10 @@ async def test_admit_leaves_out_and_purges_expired_flights(store: Store) -> None
     assert await counter.in_flight("a", now_ms=2_000) == 2
 
 
-async def test_reconcile_adds_hits_and_flights_and_reads_totals(store: Store) -> None:
+async def test_reconcile_adds_hits_and_flights_and_reads_totals(persistence: Persistence) -> None:
     from whisk.throttling import CountsPush
 
-    counter = counter_for(store)
+    counter = persistence.throttles
     push = CountsPush(
         hits={("invoke:a", 60_000): 3},
         windows=(("invoke:a", 60_000), ("invoke:b", 60_000)),
@@ -86,7 +80,7 @@ async def test_reconcile_adds_hits_and_flights_and_reads_totals(store: Store) ->
         namespaces=("a", "b"),
         now_ms=61_000,
     )
-    shared = await counter.reconcile(push)  # type: ignore[attr-defined]
+    shared = await counter.reconcile(push)
     assert shared.windows == {("invoke:a", 60_000): 3, ("invoke:b", 60_000): 0}
     assert shared.in_flight == {"a": 2, "b": 0}  # b's flight had expired
     again = CountsPush(
@@ -97,7 +91,7 @@ async def test_reconcile_adds_hits_and_flights_and_reads_totals(store: Store) ->
         namespaces=("a",),
         now_ms=62_000,
     )
-    shared = await counter.reconcile(again)  # type: ignore[attr-defined]
+    shared = await counter.reconcile(again)
     assert shared.windows == {("invoke:a", 60_000): 5}
     assert shared.in_flight == {"a": 1}
     assert await counter.hit("invoke:a", 60_000) == 6  # the same counts as the direct path

@@ -195,7 +195,7 @@ async def test_remembered_records_are_readable_for_a_while() -> None:
 async def test_sqlite_batch_keeps_final_rows_over_late_pending_ones(tmp_path: Path) -> None:
     from whisk.store import open_store
 
-    store = await open_store(f"sqlite+aiosqlite:///{tmp_path}/w.db", write_behind=False)
+    store = (await open_store(f"sqlite+aiosqlite:///{tmp_path}/w.db", write_behind=False)).store
     assert isinstance(store, SqlStore)
     try:
         await store.put_activations([record("a1", end=5), record("a2")])
@@ -213,12 +213,12 @@ async def test_graceful_close_loses_nothing_on_sqlite(tmp_path: Path, count: int
     from whisk.store import open_store
 
     url = f"sqlite+aiosqlite:///{tmp_path}/w.db"
-    store = await open_store(url)
+    store = (await open_store(url)).store
     assert isinstance(store, WriteBehindStore)
     for i in range(count):
         await store.put_activation(record(f"a{i:04d}", end=5, start=1000 + i))
     await store.close()
-    reopened = await open_store(url, write_behind=False)
+    reopened = (await open_store(url, write_behind=False)).store
     try:
         assert await reopened.count_activations(ActivationQuery(namespace="ns")) == count
     finally:

@@ -69,12 +69,12 @@ async def test_usage_after_a_full_batch_goes_with_the_next_flush() -> None:
 
 async def test_usage_survives_a_restart_and_adds_up_in_sqlite(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path}/u.db"
-    first = await open_store(url)
+    first = (await open_store(url)).store
     await first.put_activation(record("a1", end=5), delta(5, cold=1))
     await first.put_activation(record("a2", end=5), delta(7, action="pkg/other"))
     await first.close()  # a graceful stop flushes
 
-    second = await open_store(url)
+    second = (await open_store(url)).store
     await second.put_activation(record("a3", end=5), delta(2, errors=1))
     await second.put_activations([], [delta(1, namespace="zz")])  # usage alone is written too
     assert await second.list_usage("ns") == [

@@ -11,7 +11,8 @@ raises ``AlreadyExists`` (or ``WrongCollection`` when the key is held by another
 
 Implementations: ``memory.MemoryStore`` (unit tests, in-process twin) and
 ``sql.SqlStore`` (SQLite through aiosqlite, PostgreSQL through asyncpg). One behaviour suite
-(tests/store/) runs unchanged against each.
+(tests/store/) runs unchanged against each. ``Persistence`` bundles the ports one database
+serves, as ``whisk.store.open_store`` returns them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+from whisk.throttling import SharedThrottleCounter
 from whisk.usage import UsageDelta
 
 
@@ -378,3 +380,20 @@ class RouteStore(Protocol):
         """The APIs of any namespace with an operation calling ``action`` (as in ``actions``),
         by namespace and base path."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Persistence:
+    """Everything one database keeps, opened together (``whisk.store.open_store``) so services
+    and tests wire one object: entities, identities, activation records and usage (``store``,
+    one port, its activation records written behind on SQL), feed registrations, the API
+    gateway's APIs and the throttle counts. ``close`` closes the database (flushing what is
+    written behind)."""
+
+    store: Store
+    feeds: FeedStore
+    routes: RouteStore
+    throttles: SharedThrottleCounter
+
+    async def close(self) -> None:
+        await self.store.close()

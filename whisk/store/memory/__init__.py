@@ -26,6 +26,7 @@ from whisk.errors import AlreadyExists, ConcurrentModification, NotFound, WrongC
 from whisk.store.clock import WriteStamps
 from whisk.store.memory.feeds import MemoryFeedStore
 from whisk.store.memory.routes import MemoryRouteStore
+from whisk.store.memory.throttle import MemoryThrottleCounter
 from whisk.store.ports import (
     ActivationQuery,
     ActivationRecord,
@@ -51,8 +52,10 @@ class MemoryStore:
         self._activations: dict[str, ActivationRecord] = {}
         self._identities: dict[str, Identity] = {}
         self._usage: dict[UsageKey, UsageDelta] = {}
-        self.feeds = MemoryFeedStore()  # feed registrations (whisk.store.feed_store)
-        self.routes = MemoryRouteStore()  # the API gateway's APIs (whisk.store.route_store)
+        # the rest of this "database", bundled with it by whisk.store.memory_persistence
+        self.feeds = MemoryFeedStore()  # feed registrations
+        self.routes = MemoryRouteStore()  # the API gateway's APIs
+        self.throttles = MemoryThrottleCounter()  # throttle counts
 
     # -- entities -------------------------------------------------------------------------
 
