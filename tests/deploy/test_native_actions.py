@@ -1,7 +1,7 @@
 """Native actions (``wsk action create NAME FILE --native``) on Docker, through the REST API as
 the Go wsk sends them (kind ``blackbox``, image ``openwhisk/dockerskeleton``, the code, and
 ``binary`` for a zip) and through our CLI: invoked blocking, with their result, their logs and
-the docker skeleton's error for a last line that is not a JSON object.
+the docker skeleton's error for a last line that is not a JSON object, and a timeout.
 
 Standalone on Docker (``WHISK_INVOKER_FACTORY=docker``); the skeleton image is Whisk's own
 (``scripts/build-images.sh native``), present locally, so no registry is asked.
@@ -73,9 +73,13 @@ def zip_base64(files: dict[str, bytes]) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-async def put_native(caller: Caller, name: str, code: str, binary: bool) -> None:
-    exec_ = {"kind": "blackbox", "image": SKELETON, "code": code, "binary": binary}
-    status, reply = await caller.call("PUT", f"actions/{name}", {"exec": exec_}, overwrite="true")
+async def put_native(caller: Caller, name: str, code: str, binary: bool, **limits: int) -> None:
+    body: dict[str, Any] = {
+        "exec": {"kind": "blackbox", "image": SKELETON, "code": code, "binary": binary}
+    }
+    if limits:
+        body["limits"] = limits
+    status, reply = await caller.call("PUT", f"actions/{name}", body, overwrite="true")
     assert status == 200, reply
 
 
@@ -88,10 +92,12 @@ async def test_native_script_and_zip_over_the_rest_api(caller: Caller, zipped_co
     await put_native(caller, "script", SCRIPT, binary=False)
     await put_native(caller, "zipped", zipped_code, binary=True)
     await put_native(caller, "broken", NOT_JSON, binary=False)
+    await put_native(caller, "slow", "#!/bin/sh\nsleep 30\n", binary=False, timeout=1000)
 
     script = await caller.call("POST", "actions/script", {"n": 1}, blocking="true")
     zipped = await caller.call("POST", "actions/zipped", {"z": True}, blocking="true")
     broken = await caller.call("POST", "actions/broken", {}, blocking="true")
+    slow = await caller.call("POST", "actions/slow", {}, blocking="true")
     _, stored = await caller.call("GET", "actions/script")
 
     assert stored["exec"]["kind"] == "blackbox" and stored["exec"]["image"] == SKELETON
@@ -112,6 +118,11 @@ async def test_native_script_and_zip_over_the_rest_api(caller: Caller, zipped_co
         "error": "The action did not return a dictionary or array."
     }
     assert "stdout: the result is not json" in log_texts(record)
+    status, record = slow
+    assert status == 502
+    assert record["response"]["result"] == {
+        "error": "The action exceeded its time limits of 1000 milliseconds."
+    }
 
 
 def test_native_action_through_the_cli(docker_stack: Stack, tmp_path: Path) -> None:
