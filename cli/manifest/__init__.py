@@ -1,8 +1,8 @@
 """wskdeploy manifests read into what ``whisk deploy`` will create (pure: text in, specs out).
 
 The subset users rely on: ``packages`` (or ``project: {packages}``), each with ``inputs``,
-``annotations``, ``public``, ``actions`` (``function``, ``runtime``, ``main``, ``docker``, ``native``,
-``inputs``, ``limits``, ``web``/``web-export``, ``annotations``), ``sequences``
+``annotations``, ``public``, ``actions`` (``function``, ``runtime``, ``main``, ``docker``,
+``native``, ``inputs``, ``limits``, ``web``/``web-export``, ``annotations``), ``sequences``
 (``actions: "a, b"``), ``triggers`` (``feed``, ``inputs``) and ``rules`` (``trigger``,
 ``action``). The package ``default`` holds entities deployed outside any package.
 
