@@ -9,7 +9,8 @@ best effort, set with ``prlimit`` on the new process before it is given any code
 ``preexec_fn``, which is unsafe in a threaded process):
 
 - ``RLIMIT_AS`` = memory + headroom for the interpreter (not for Node.js, whose V8 reserves far
-  more address space than it uses: ``NODE_OPTIONS=--max-old-space-size`` instead);
+  more address space than it uses: ``NODE_OPTIONS=--max-old-space-size`` instead; nor for
+  native actions, whose programs may do the same: a Go program does not even start under it);
 - ``RLIMIT_NPROC`` (counts every process of the user; root ignores it), ``RLIMIT_CPU``
   (generous: it is cumulative over the process's life), ``RLIMIT_NOFILE``.
 
@@ -221,6 +222,8 @@ class ProcessFactory:
         address_space: int | None = (spec.memory_mb + self.settings.memory_headroom_mb) * MB
         if runtime == "nodejs":
             env["NODE_OPTIONS"] = f"--max-old-space-size={spec.memory_mb}"
+            address_space = None
+        elif runtime == "native":
             address_space = None
         spawn = asyncio.create_subprocess_exec(
             self.settings.python,

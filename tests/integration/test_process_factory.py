@@ -230,3 +230,20 @@ async def test_process_refuses_an_actions_own_image(factory: ProcessFactory) -> 
         "The action's image 'me/box:1' cannot run here: this invoker runs actions as local "
         "processes, without Docker (native actions, --native, can)."
     )
+
+
+async def test_process_native_programs_may_reserve_address_space(factory: ProcessFactory) -> None:
+    # as a Go program's runtime does at start: no RLIMIT_AS for native actions
+    container = await factory.create(spec(kind="blackbox", image="dockerskeleton", native=True))
+    script = (
+        "#!/usr/bin/env python3\n"
+        "import mmap\n"
+        "reserved = mmap.mmap(-1, 4 << 30)\n"
+        "print('{\"reserved\": true}')\n"
+    )
+    await container.initialize({"name": "n", "code": script}, 30)
+
+    response = await container.run({"value": {}}, 30)
+    await container.destroy()
+
+    assert json.loads(response.body) == {"reserved": True}
