@@ -28,6 +28,12 @@ action_opts = [
     click.option("--kind", help="Runtime kind (e.g. python:3.11, nodejs:default)."),
     click.option("--main", help="Entry point of the action."),
     click.option("--docker", metavar="IMAGE", help="Run this image (kind blackbox)."),
+    click.option(
+        "--native",
+        is_flag=True,
+        help="ACTION is an executable (a script with a shebang, or a .zip with an exec file), "
+        "run in openwhisk/dockerskeleton.",
+    ),
     click.option("--sequence", is_flag=True, help="ACTION is a comma-separated list of actions."),
     *param_opts,
     *annotation_opts,
@@ -70,7 +76,9 @@ def put_action(
     verb = "update" if update else "create"
     if not update and not artifact and not opts["docker"]:
         raise InvalidArgument("An action name and code artifact are required.")
-    flags = ExecFlags(artifact, opts["kind"], opts["main"], opts["docker"], opts["sequence"])
+    flags = ExecFlags(
+        artifact, opts["kind"], opts["main"], opts["docker"], opts["sequence"], opts["native"]
+    )
     body: dict[str, Any] = {}
     exec_ = build_exec(flags, s.namespace)
     if exec_ is not None:

@@ -25,6 +25,7 @@ KIND_BY_EXTENSION = {
     ".balx": "ballerina:default",
 }
 BINARY_EXTENSIONS = (".zip", ".jar", ".balx")
+NATIVE_IMAGE = "openwhisk/dockerskeleton"  # wsk --native: the skeleton that runs an executable
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the same directory zips to the same bytes
 
 
@@ -35,6 +36,7 @@ class ExecFlags:
     main: str | None = None
     docker: str | None = None
     sequence: bool = False
+    native: bool = False
 
 
 def infer_kind(artifact: str) -> str:
@@ -63,19 +65,27 @@ def read_code(artifact: str) -> str:
         raise InvalidArgument(f"File '{artifact}' is not a valid file: {exc.strerror}.") from exc
     if path.suffix.lower() in BINARY_EXTENSIONS:
         return base64.b64encode(raw).decode()
-    return raw.decode()
+    try:
+        return raw.decode()
+    except UnicodeDecodeError as exc:
+        raise InvalidArgument(
+            f"File '{artifact}' is not a text file: put a program in a .zip file, "
+            "named exec at its root (e.g. zip action.zip exec)."
+        ) from exc
 
 
 def saved_code(exec_doc: dict[str, Any], name: str) -> tuple[str, bytes]:
     """What ``action get --save`` writes: the default file name (the action's name with its
-    kind's extension; ``.zip`` for binary code other than a jar) and the code's bytes.
-    Sequences and Docker images have no code to save."""
+    kind's extension, none for a blackbox script; ``.zip`` for binary code other than a jar)
+    and the code's bytes. Sequences and Docker images with no code have nothing to save."""
     kind = str(exec_doc.get("kind", ""))
     if kind == "sequence":
         raise InvalidArgument("Cannot save action sequences.")
     code = exec_doc.get("code")
-    if kind == "blackbox" or not isinstance(code, str):
+    if not isinstance(code, str) or (kind == "blackbox" and not code):
         raise InvalidArgument("Cannot save Docker images.")
+    if kind == "blackbox" and not exec_doc.get("binary"):
+        return name, code.encode()
     language = kind.split(":", 1)[0]
     extension = next(
         (ext for ext, known in KIND_BY_EXTENSION.items() if known.split(":", 1)[0] == language),
@@ -102,15 +112,26 @@ def sequence_exec(components: str, default_namespace: str) -> dict[str, Any]:
 def build_exec(flags: ExecFlags, default_namespace: str) -> dict[str, Any] | None:
     """The ``exec`` to send, or None when an update changes no code."""
     if flags.sequence:
-        if flags.kind or flags.docker:
-            raise InvalidArgument("--sequence cannot be combined with --kind or --docker.")
+        if flags.kind or flags.docker or flags.native:
+            raise InvalidArgument(
+                "--sequence cannot be combined with --kind, --docker or --native."
+            )
         if not flags.artifact:
             raise InvalidArgument("--sequence needs a comma-separated list of action names.")
         return sequence_exec(flags.artifact, default_namespace)
-    if flags.docker:
+    if flags.native:
+        if flags.kind or flags.docker:
+            raise InvalidArgument("--native cannot be combined with --kind or --docker.")
+        if not flags.artifact:
+            raise InvalidArgument(
+                "--native needs an executable: a script with a shebang, or a .zip file with "
+                "an executable named exec at its root."
+            )
+    image = NATIVE_IMAGE if flags.native else flags.docker
+    if image:
         if flags.kind:
             raise InvalidArgument("Cannot specify both --kind and --docker at the same time.")
-        exec_: dict[str, Any] = {"kind": "blackbox", "image": flags.docker}
+        exec_: dict[str, Any] = {"kind": "blackbox", "image": image}
         if flags.artifact:
             exec_["code"] = read_code(flags.artifact)
     elif flags.artifact:

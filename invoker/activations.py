@@ -56,13 +56,16 @@ def exec_spec(action: Action, manifest: RuntimeManifest) -> ExecSpec:
                 sentinelled_logs=bool(runtime.raw.get("sentinelledLogs", True)),
             )
         case BlackboxExec(image=image, code=code, binary=binary, main=main):
+            # the manifest's skeleton (--native) is our proxy: our transport, never pulled
+            native = manifest.is_native(image)
             return ExecSpec(
                 kind=action.exec.kind,
                 image=image,
                 code=code,
                 binary=binary,
                 main=main or "main",
-                transport=Transport.TCP,
+                transport=Transport.UNIX if native else Transport.TCP,
+                native=native,
             )
     raise InvalidArgument("Sequences run in the controller, not in an invoker.")
 

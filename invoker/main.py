@@ -192,6 +192,17 @@ async def make_factory(
     return ProcessFactory(process)
 
 
+async def _warn_without_skeletons(settings: InvokerSettings, images: list[str]) -> None:
+    """The native skeletons (``--native``) are never pulled: say so at start when one is missing
+    (its actions would end as whisk internal errors, as OpenWhisk's do)."""
+    if missing := await missing_images(settings.docker_host, images):
+        log.warning(
+            "native action images are missing: --native actions cannot run; build them with "
+            "scripts/build-images.sh native",
+            missing=missing,
+        )
+
+
 async def build_invoker_service(
     settings: InvokerSettings, bus: Bus, store: Store, metrics: Metrics | None = None
 ) -> InvokerService:
@@ -201,6 +212,8 @@ async def build_invoker_service(
     controller's, so one ``/metrics`` shows both)."""
     manifest, raw = _manifest(settings.runtimes_manifest)
     factory = await make_factory(settings, sorted({k.image for k in manifest.kinds.values()}))
+    if isinstance(factory, DockerFactory) and manifest.blackboxes:
+        await _warn_without_skeletons(settings, list(manifest.blackboxes))
     cells = stem_cells_from_manifest(raw) if settings.stem_cells else ()
     cells = tuple(c for c in cells if c.memory_mb <= settings.user_memory_mb)
     pool_config = PoolConfig(

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the Whisk action runtime images, offline when no registry is reachable.
 #
-#   scripts/build-images.sh
+#   scripts/build-images.sh [python] [nodejs] [native]    (no argument: all three)
 #
 # Base images: when WHISK_BASE_PYTHON / WHISK_BASE_NODE are unset, minimal bases are made with
 # `debootstrap --variant=minbase` and `docker import` (needs root and Debian's package mirror):
@@ -11,7 +11,10 @@
 # rerun (or a new Docker engine) imports them again without debootstrap.
 # With a registry: WHISK_BASE_PYTHON=python:3.11-slim WHISK_BASE_NODE=node:20-slim scripts/build-images.sh
 #
-# Runtime images built: whisk/action-python-v3.11:latest, whisk/action-nodejs-v20:latest.
+# Runtime images built: whisk/action-python-v3.11:latest (python), whisk/action-nodejs-v20:latest
+# (nodejs), and openwhisk/dockerskeleton:latest (native: the skeleton of `--native` actions, on
+# the Python base), named as OpenWhisk's so that `--native` and `--docker openwhisk/dockerskeleton`
+# run it with no registry.
 # Idempotent; Docker's build cache makes a rerun with no change take seconds.
 set -euo pipefail
 
@@ -101,19 +104,35 @@ build_runtime() {
 mkdir -p "${cache_dir}"
 docker info >/dev/null 2>&1 || { say "no Docker engine: run scripts/docker-engine.sh" >&2; exit 1; }
 
+wanted=" ${*:-python nodejs native} "
+for name in ${wanted}; do
+    case "${name}" in
+        python | nodejs | native) ;;
+        *) say "unknown image '${name}' (python, nodejs, native)" >&2; exit 2 ;;
+    esac
+done
+wants() { [[ "${wanted}" == *" $1 "* ]]; }
+
 base_python="${WHISK_BASE_PYTHON:-}"
-if [ -z "${base_python}" ]; then
+if [ -z "${base_python}" ] && { wants python || wants native; }; then
     base_python="whisk-base/python:3.11-slim"
     ensure_base "${base_python}" bookworm python3
 fi
 base_node="${WHISK_BASE_NODE:-}"
-if [ -z "${base_node}" ]; then
+if [ -z "${base_node}" ] && wants nodejs; then
     base_node="whisk-base/node:20-slim"
     ensure_base "${base_node}" trixie nodejs,python3
 fi
 
-build_runtime whisk/action-python-v3.11:latest "${runtimes_dir}/python/Dockerfile" "${base_python}"
-build_runtime whisk/action-nodejs-v20:latest "${runtimes_dir}/nodejs/Dockerfile" "${base_node}"
+if wants python; then
+    build_runtime whisk/action-python-v3.11:latest "${runtimes_dir}/python/Dockerfile" "${base_python}"
+fi
+if wants nodejs; then
+    build_runtime whisk/action-nodejs-v20:latest "${runtimes_dir}/nodejs/Dockerfile" "${base_node}"
+fi
+if wants native; then
+    build_runtime openwhisk/dockerskeleton:latest "${runtimes_dir}/native/Dockerfile" "${base_python}"
+fi
 # Drop the runtime images that these builds replaced (untagged, still labelled).
 docker image prune --force --filter "label=whisk.actionproxy.digest" >/dev/null
 say "done"

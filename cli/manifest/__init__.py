@@ -2,7 +2,7 @@
 
 The subset users rely on: ``packages`` (or ``project: {packages}``), each with ``inputs``,
 ``annotations``, ``public``, ``actions`` (``function``, ``runtime``, ``main``, ``docker``,
-``inputs``, ``limits``, ``web``/``web-export``, ``annotations``), ``sequences``
+``native``, ``inputs``, ``limits``, ``web``/``web-export``, ``annotations``), ``sequences``
 (``actions: "a, b"``), ``triggers`` (``feed``, ``inputs``) and ``rules`` (``trigger``,
 ``action``). The package ``default`` holds entities deployed outside any package.
 

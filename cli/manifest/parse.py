@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from cli.artifacts import KIND_BY_EXTENSION
+from cli.artifacts import KIND_BY_EXTENSION, NATIVE_IMAGE
 from cli.manifest.location import Location
 from cli.manifest.reader import DOC_ONLY, _Reader
 from cli.manifest.specs import (
@@ -32,9 +32,9 @@ LIMIT_NAMES = {"timeout": "timeout", "memorySize": "memory", "logSize": "logs",
 IGNORED_LIMITS = {"userInvocationRate", "codeSize", "parameterSize"}
 PACKAGE_KEYS = {"inputs", "annotations", "public", "actions", "sequences", "triggers", "rules",
                 "description"} | DOC_ONLY  # fmt: skip
-ACTION_KEYS = {"function", "runtime", "kind", "main", "docker", "inputs", "limits", "web",
-               "web-export", "raw-http", "final", "conductor", "annotations", "description",
-               "version", "outputs"}  # fmt: skip
+ACTION_KEYS = {"function", "runtime", "kind", "main", "docker", "native", "inputs", "limits",
+               "web", "web-export", "raw-http", "final", "conductor", "annotations",
+               "description", "version", "outputs"}  # fmt: skip
 SEQUENCE_KEYS = {"actions", "web", "web-export", "annotations", "description", "inputs"}
 TRIGGER_KEYS = {"feed", "inputs", "annotations", "description", "source"}
 RULE_KEYS = {"trigger", "action", "rule", "description"}
@@ -146,6 +146,14 @@ def _action(
     if "runtime" in parts and "kind" in parts:
         raise parts["kind"][1].error("give 'runtime' or 'kind', not both")
     docker = r.text(*parts["docker"]) if "docker" in parts else None
+    if "native" in parts and r.boolean(*parts["native"]):
+        if docker is not None:
+            raise parts["native"][1].error("give 'native' or 'docker', not both")
+        if "function" not in parts:
+            raise parts["native"][1].error(
+                "needs 'function' (an executable, or a zip or directory with exec at its root)"
+            )
+        docker = NATIVE_IMAGE  # as wskdeploy: the docker skeleton runs the function
     function = None
     if "function" in parts:
         function = posixpath.normpath(posixpath.join(base_dir, r.text(*parts["function"])))

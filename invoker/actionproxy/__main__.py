@@ -1,4 +1,4 @@
-"""``python3 -m actionproxy [--unix PATH] [--port 8080] [--runtime python|nodejs]``."""
+"""``python3 -m actionproxy [--unix PATH] [--port 8080] [--runtime python|nodejs|native]``."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def parse_args(argv: Sequence[str] | None, environ: dict[str, str]) -> argparse.
     parser.add_argument("--host", default="0.0.0.0", help="TCP address (default 0.0.0.0)")
     parser.add_argument(
         "--runtime",
-        choices=("python", "nodejs"),
+        choices=("python", "nodejs", "native"),
         default=environ.get("WHISK_RUNTIME", "python"),
         help="language of the action (default: $WHISK_RUNTIME or python)",
     )
@@ -33,6 +33,13 @@ def parse_args(argv: Sequence[str] | None, environ: dict[str, str]) -> argparse.
         help="runs served at once; more wait (default: $WHISK_CONCURRENCY or 1)",
     )
     parser.add_argument("--node", default="node", help="the node executable (nodejs runtime)")
+    parser.add_argument(
+        "--native-exec",
+        metavar="PATH",
+        default=environ.get("WHISK_NATIVE_EXEC", "/action/exec"),
+        help="native runtime: the executable to run when /init brings no code "
+        "(default: $WHISK_NATIVE_EXEC or /action/exec)",
+    )
     parser.add_argument(
         "--log-dir",
         metavar="DIR",
@@ -49,6 +56,10 @@ def make_executor(args: argparse.Namespace) -> Executor:
         from .node_executor import NodeExecutor
 
         return NodeExecutor(args.node)
+    if args.runtime == "native":
+        from .native_executor import NativeExecutor
+
+        return NativeExecutor(args.native_exec)
     from .python_executor import PythonExecutor
 
     return PythonExecutor()

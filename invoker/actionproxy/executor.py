@@ -21,6 +21,8 @@ class Outcome:
 class Executor(Protocol):
     source_name: str  # the file a plain-text action is written to
     non_object_error: str  # the 502 error when main returns neither an object nor an array
+    code_required: bool  # /init without code is refused (else: the runtime has its own)
+    init_error: str | None  # when set, the 502 of every failed /init (details go to the logs)
 
     def load(self, root: Path, main: str, env: Mapping[str, str]) -> None: ...
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import threading
 from collections.abc import Mapping
@@ -19,7 +20,7 @@ from .extractor import materialize
 class InitRequest:
     name: str
     main: str
-    code: str
+    code: str | None
     binary: bool
     env: Mapping[str, str]
 
@@ -30,7 +31,7 @@ class InitRequest:
             raise ProxyError(403, errors.NO_CODE)
         code = value.get("code")
         if not isinstance(code, str) or not code:
-            raise ProxyError(403, errors.NO_CODE)
+            code = None
         main = value.get("main")
         return cls(
             name=str(value.get("name") or "action"),
@@ -53,12 +54,24 @@ class InitHandler:
 
     def handle(self, message: object) -> object:
         request = InitRequest.from_message(message)
+        if request.code is None and self._executor.code_required:
+            raise ProxyError(403, errors.NO_CODE)
         with self._lock:
             if self._attempted:
                 raise ProxyError(403, errors.INIT_TWICE)
             self._attempted = True
-            root = Path(tempfile.mkdtemp(prefix="action-", dir=self._work_root))
-            materialize(request.code, request.binary, root, self._executor.source_name)
-            self._executor.load(root, request.main, request.env)
+            try:
+                self._load(request)
+            except ProxyError as exc:
+                if self._executor.init_error is None:
+                    raise
+                print(exc.error, file=sys.stderr, flush=True)
+                raise ProxyError(exc.status, self._executor.init_error) from exc
             self.ready.set()
         return {"ok": True}
+
+    def _load(self, request: InitRequest) -> None:
+        root = Path(tempfile.mkdtemp(prefix="action-", dir=self._work_root))
+        if request.code is not None:
+            materialize(request.code, request.binary, root, self._executor.source_name)
+        self._executor.load(root, request.main, request.env)

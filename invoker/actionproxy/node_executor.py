@@ -35,6 +35,8 @@ class _Waiter:
 class NodeExecutor:
     source_name = SOURCE_NAME
     non_object_error = NOT_DICT_NODE
+    code_required = True
+    init_error: str | None = None
 
     def __init__(self, node: str = "node") -> None:
         self._node = node

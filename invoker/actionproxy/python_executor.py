@@ -29,6 +29,8 @@ SOURCE_NAME = "__main__.py"
 class PythonExecutor:
     source_name = SOURCE_NAME
     non_object_error = NOT_DICT
+    code_required = True
+    init_error: str | None = None
 
     def __init__(self) -> None:
         self._main: Callable[[object], object] | None = None

@@ -2,7 +2,8 @@
 
 Every container is treated as hostile: memory limit with no swap, CPU shares in proportion to its
 memory, a pids limit, all capabilities dropped, no new privileges, a read-only root with a small
-``/tmp`` tmpfs, a non-root user, ``nofile`` capped, and no network unless the spec allows it.
+``/tmp`` tmpfs (``noexec``, except for blackbox actions, whose code is an executable), a
+non-root user, ``nofile`` capped, and no network unless the spec allows it.
 The proxy listens on a Unix socket in a host directory bind-mounted at ``/run/whisk``.
 """
 
@@ -55,6 +56,13 @@ def container_user(image_user: str, default_user: str) -> str:
     return default_user if name in ("", "0", "root") else image_user
 
 
+def _tmp_options(spec: ContainerSpec, settings: DockerSettings) -> str:
+    """Docker mounts a tmpfs ``noexec`` unless told ``exec``: blackbox actions (``--native``,
+    ``--docker``) write their executable there at /init and run it."""
+    exec_ = "exec," if spec.runs_executables else ""
+    return f"rw,{exec_}size={settings.tmp_size},mode=1777"
+
+
 def create_body(
     spec: ContainerSpec, settings: DockerSettings, user: str, socket_dir: str
 ) -> dict[str, Any]:
@@ -68,7 +76,7 @@ def create_body(
         "CapDrop": ["ALL"],
         "SecurityOpt": ["no-new-privileges"],
         "ReadonlyRootfs": True,
-        "Tmpfs": {"/tmp": f"rw,size={settings.tmp_size},mode=1777"},
+        "Tmpfs": {"/tmp": _tmp_options(spec, settings)},
         "Ulimits": [{"Name": "nofile", "Soft": settings.nofile, "Hard": settings.nofile}],
         "NetworkMode": "bridge" if spec.network or spec.transport is Transport.TCP else "none",
         "LogConfig": {"Type": "json-file", "Config": {"max-size": settings.log_max_size}},

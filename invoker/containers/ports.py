@@ -9,7 +9,8 @@ when the action's own image is at fault); anything else it raises is the invoker
 
 Transport: the proxy listens on a Unix socket inside a directory the invoker owns and, for
 Docker, bind-mounts into the container (so containers need no network). Images built for
-OpenWhisk (blackbox) listen on TCP 8080 instead; ``ContainerSpec.transport`` says which.
+OpenWhisk (blackbox) listen on TCP 8080 instead; ``ContainerSpec.transport`` says which. The
+native skeleton (``openwhisk/dockerskeleton``, ``--native``) is our proxy: Unix socket.
 """
 
 from __future__ import annotations
@@ -40,10 +41,17 @@ class ContainerSpec:
     env: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     concurrency: int = 1  # runs the proxy must accept at once
+    native: bool = False  # the manifest's blackbox skeleton: our proxy runs the action's executable
 
     @property
     def action_image(self) -> bool:
-        """The action brought its own image (``--docker``): its faults are the developer's."""
+        """The action brought its own image (``--docker``): its faults are the developer's. The
+        native skeleton (``--native``) is one of ours, never pulled, like a runtime image."""
+        return self.kind == BLACKBOX and not self.native
+
+    @property
+    def runs_executables(self) -> bool:
+        """The action's code may be an executable written at /init (any blackbox image)."""
         return self.kind == BLACKBOX
 
 

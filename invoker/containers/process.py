@@ -1,13 +1,16 @@
 """The process container factory: the action proxy as a local subprocess. NO isolation.
 
-For development and machines without Docker. Each "container" is
+For development and machines without Docker. Native actions (``--native``: an executable) run
+here too, through the proxy's native mode; an action's own image (``--docker``) cannot, and its
+activations end as developer errors saying so. Each "container" is
 ``python -m actionproxy --unix <dir>/proxy.sock`` in its own session (process group), so pause
 (SIGSTOP), resume (SIGCONT) and destroy (SIGKILL) reach every process it started. Limits are
 best effort, set with ``prlimit`` on the new process before it is given any code (not in a
 ``preexec_fn``, which is unsafe in a threaded process):
 
 - ``RLIMIT_AS`` = memory + headroom for the interpreter (not for Node.js, whose V8 reserves far
-  more address space than it uses: ``NODE_OPTIONS=--max-old-space-size`` instead);
+  more address space than it uses: ``NODE_OPTIONS=--max-old-space-size`` instead; nor for
+  native actions, whose programs may do the same: a Go program does not even start under it);
 - ``RLIMIT_NPROC`` (counts every process of the user; root ignores it), ``RLIMIT_CPU``
   (generous: it is cumulative over the process's life), ``RLIMIT_NOFILE``.
 
@@ -36,6 +39,7 @@ from pathlib import Path
 import structlog
 
 from invoker.containers.action_client import ActionClient
+from invoker.containers.images import StartupError
 from invoker.containers.log_buffer import LogBuffer
 from invoker.containers.logs import STDERR, STDOUT, LineSplitter, rfc3339_nano
 from invoker.containers.ports import ContainerSpec
@@ -46,6 +50,10 @@ from whisk.errors import InternalError
 log = structlog.get_logger(__name__)
 
 MB = 1024 * 1024
+NO_DOCKER = (
+    "The action's image '{}' cannot run here: this invoker runs actions as local processes, "
+    "without Docker (native actions, --native, can)."
+)
 EXIT_GRACE_S = 5.0
 INVOKER_DIR = Path(__file__).resolve().parents[1]  # holds the actionproxy package
 
@@ -62,9 +70,20 @@ class ProcessSettings:
     proxy_path: str = str(INVOKER_DIR)  # PYTHONPATH entry that makes `actionproxy` importable
 
 
-def runtime_of(kind: str) -> str:
-    """``WHISK_RUNTIME`` for a kind: ``nodejs:20`` -> ``nodejs``; Python otherwise."""
+def runtime_of(kind: str, native: bool = False) -> str:
+    """``WHISK_RUNTIME`` for a kind: ``nodejs:20`` -> ``nodejs``; the native skeleton (``blackbox``
+    of the manifest's image) -> ``native``; Python otherwise."""
+    if native:
+        return "native"
     return "nodejs" if kind.startswith("nodejs") else "python"
+
+
+def refusal(spec: ContainerSpec) -> StartupError | None:
+    """Why this factory cannot run ``spec``: an action's own Docker image needs Docker (a
+    developer error on the action, as an image that cannot be pulled); None when it can."""
+    if not spec.action_image:
+        return None
+    return StartupError(NO_DOCKER.format(spec.image), developer=True)
 
 
 def apply_limits(pid: int, settings: ProcessSettings, address_space: int | None) -> None:
@@ -179,11 +198,14 @@ class ProcessFactory:
         return Path(self.settings.runtime_dir) / socket_dir_name(label)
 
     async def create(self, spec: ContainerSpec) -> ProcessContainer:
+        refused = refusal(spec)
+        if refused is not None:
+            raise refused
         directory = self._label_dir(self.settings.instance_label) / socket_dir_name(spec.name)
         shutil.rmtree(directory, ignore_errors=True)
         directory.mkdir(parents=True, mode=0o700)
         socket_path = directory / SOCKET_NAME
-        runtime = runtime_of(spec.kind)
+        runtime = runtime_of(spec.kind, spec.native)
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "LANG": "C.UTF-8",
@@ -194,11 +216,14 @@ class ProcessFactory:
             "PYTHONDONTWRITEBYTECODE": "1",
             **spec.env,
             "WHISK_RUNTIME": runtime,
+            "WHISK_NATIVE_EXEC": "",  # no image here: an action with no code has nothing to run
             "WHISK_CONCURRENCY": str(spec.concurrency),
         }
         address_space: int | None = (spec.memory_mb + self.settings.memory_headroom_mb) * MB
         if runtime == "nodejs":
             env["NODE_OPTIONS"] = f"--max-old-space-size={spec.memory_mb}"
+            address_space = None
+        elif runtime == "native":
             address_space = None
         spawn = asyncio.create_subprocess_exec(
             self.settings.python,

@@ -263,6 +263,7 @@ class ContainerPool:
             transport=request.exec.transport,
             env=dict(self._config.env or {}),
             concurrency=request.concurrency,
+            native=request.exec.native,
         )
 
     # -- running --------------------------------------------------------------------------------

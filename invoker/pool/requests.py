@@ -20,7 +20,9 @@ from whisk.errors import InvalidArgument
 class ExecSpec:
     """How to start and initialise the action: runtime kind, image, and the code for /init.
     ``code`` is None for a blackbox image with no code; ``binary`` means base64 (zip or
-    executable). ``sentinelled_logs`` says whether the runtime writes the log sentinel."""
+    executable). ``sentinelled_logs`` says whether the runtime writes the log sentinel;
+    ``native`` marks the manifest's blackbox image (the action is an executable the proxy runs:
+    ``--native``)."""
 
     kind: str
     image: str
@@ -29,6 +31,7 @@ class ExecSpec:
     main: str = "main"
     transport: Transport = Transport.UNIX
     sentinelled_logs: bool = True
+    native: bool = False
 
 
 @dataclass(frozen=True, slots=True)

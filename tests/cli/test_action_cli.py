@@ -153,6 +153,26 @@ def test_action_sequence_and_docker_exec(wsk: Wsk, unique: str, tmp_path: Path) 
     assert (exec_["kind"], exec_["image"]) == ("blackbox", "example/box:1")
 
 
+def test_action_native_runs_an_executable_and_saves_it(
+    wsk: Wsk, unique: str, tmp_path: Path
+) -> None:
+    script = '#!/bin/sh\necho "native log"\necho "{\\"native\\": $1}"\n'
+    created = wsk("action", "create", unique, _file(tmp_path, "hello.sh", script), "--native")
+    assert (created.exit_code, created.stdout) == (0, f"ok: created action {unique}\n")
+
+    exec_ = _json(wsk("action", "get", unique, "--json"))["exec"]
+    result = wsk("action", "invoke", unique, "-r", "-p", "n", "1")
+    saved = wsk("action", "get", unique, "--save-as", str(tmp_path / "saved"))
+
+    assert exec_ == {"kind": "blackbox", "image": "openwhisk/dockerskeleton", "binary": False,
+                     "code": script}  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"native": {"n": 1}}
+    assert saved.exit_code == 0 and (tmp_path / "saved").read_text() == script
+    no_file = wsk("action", "update", unique, "--native")
+    assert no_file.exit_code != 0 and "--native needs an executable" in no_file.stderr
+
+
 def test_action_list_prints_the_header_and_padded_rows(
     wsk: Wsk, unique: str, tmp_path: Path
 ) -> None:

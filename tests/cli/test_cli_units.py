@@ -82,6 +82,38 @@ def test_build_exec_sequences_docker_and_no_change() -> None:
         build_exec(ExecFlags(None, kind="python:3.11", docker="me/img"), "_")
 
 
+def test_build_exec_native_is_the_skeleton_with_the_file_as_code(tmp_path: Path) -> None:
+    script = tmp_path / "hello.sh"
+    script.write_text('#!/bin/sh\necho \'{"ok": true}\'\n')
+    archive = tmp_path / "hello.zip"
+    archive.write_bytes(b"PK\x03\x04exec\x00")
+
+    text = build_exec(ExecFlags(str(script), native=True), "_")
+    zipped = build_exec(ExecFlags(str(archive), native=True), "_")
+
+    assert text == {
+        "kind": "blackbox",
+        "image": "openwhisk/dockerskeleton",
+        "code": script.read_text(),
+    }
+    assert zipped == {
+        "kind": "blackbox",
+        "image": "openwhisk/dockerskeleton",
+        "code": base64.b64encode(archive.read_bytes()).decode(),
+    }
+
+
+def test_build_exec_native_needs_a_file_and_no_other_kind(tmp_path: Path) -> None:
+    program = tmp_path / "hello"
+    program.write_bytes(b"\x7fELF\x02\x01\x01\x00\xff\xfe")
+    with pytest.raises(InvalidArgument, match="needs an executable"):
+        build_exec(ExecFlags(None, native=True), "_")
+    with pytest.raises(InvalidArgument, match="cannot be combined"):
+        build_exec(ExecFlags(str(program), native=True, docker="me/img"), "_")
+    with pytest.raises(InvalidArgument, match="named exec"):
+        build_exec(ExecFlags(str(program), native=True), "_")
+
+
 @pytest.mark.parametrize(
     ("given", "url"),
     [
@@ -160,6 +192,8 @@ def test_hints_name_the_next_step() -> None:
         ({"kind": "java:8", "code": "AAE=", "binary": True}, ("act.jar", b"\x00\x01")),
         ({"kind": "python:3.11", "code": "AAE=", "binary": True}, ("act.zip", b"\x00\x01")),
         ({"kind": "cobol:1", "code": "z"}, ("act.txt", b"z")),
+        ({"kind": "blackbox", "image": "i", "code": "#!/bin/sh"}, ("act", b"#!/bin/sh")),
+        ({"kind": "blackbox", "code": "AAE=", "binary": True}, ("act.zip", b"\x00\x01")),
     ],
 )
 def test_saved_code_names_the_file_by_kind(exec_doc: dict, expected: tuple[str, bytes]) -> None:
@@ -170,7 +204,7 @@ def test_saved_code_names_the_file_by_kind(exec_doc: dict, expected: tuple[str, 
     ("exec_doc", "message"),
     [
         ({"kind": "sequence", "components": []}, "Cannot save action sequences."),
-        ({"kind": "blackbox", "image": "i", "code": "x"}, "Cannot save Docker images."),
+        ({"kind": "blackbox", "image": "i"}, "Cannot save Docker images."),
         ({"kind": "python:3.11", "code": "%%%", "binary": True}, "not valid base64"),
     ],
 )

@@ -157,6 +157,36 @@ def test_manifest_directory_or_zip_needs_a_runtime(function: str, expected: str)
     assert expected in message
 
 
+def test_manifest_native_action_is_the_docker_skeleton_with_its_function() -> None:
+    m = parse(
+        """
+        packages:
+          demo:
+            actions:
+              tool:
+                function: bin/tool.zip
+                native: true
+        """
+    )
+    (step,) = [s for s in plan_deploy(m, "guest") if s.noun is Noun.ACTION]
+    assert step.body["exec"] == {"kind": "blackbox", "image": "openwhisk/dockerskeleton"}
+    assert step.code_from == "proj/bin/tool.zip"
+    message = error_of(
+        """
+        packages:
+          demo:
+            actions:
+              tool:
+                native: true
+                docker: me/img
+                function: tool.sh
+        """
+    )
+    assert message == (
+        "m.yaml:6: packages.demo.actions.tool.native: give 'native' or 'docker', not both"
+    )
+
+
 def test_manifest_invalid_yaml_names_the_line() -> None:
     message = error_of("packages:\n  demo:\n    actions: [unclosed\n")
     assert message.startswith("m.yaml:4: not valid YAML")

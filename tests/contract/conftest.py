@@ -29,6 +29,7 @@ SENTINEL = "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX"
 IMAGES = {
     "python": "whisk/action-python-v3.11:latest",
     "nodejs": "whisk/action-nodejs-v20:latest",
+    "native": "openwhisk/dockerskeleton:latest",  # test_native_contract.py
 }
 CONTAINER_SOCKET_DIR = "/run/whisk"
 
@@ -128,16 +129,18 @@ def docker_images() -> dict[str, str]:
         skip_or_fail("no docker client")
     if subprocess.run(["docker", "info"], capture_output=True, check=False).returncode != 0:
         skip_or_fail("no Docker engine (run scripts/docker-engine.sh)")
-    digest = proxy_digest()
-    for image in IMAGES.values():
-        label = '{{index .Config.Labels "whisk.actionproxy.digest"}}'
-        probe = ["docker", "image", "inspect", "--format", label, image]
-        found = subprocess.run(probe, capture_output=True, check=False, text=True)
-        if found.returncode != 0:
-            skip_or_fail(f"image {image} missing (run scripts/build-images.sh)")
-        if found.stdout.strip() != digest:
-            skip_or_fail(f"image {image} is older than invoker/actionproxy (run build-images.sh)")
     return IMAGES
+
+
+def require_current_image(image: str) -> None:
+    """Skip (fail in CI) unless ``image`` exists and holds this tree's action proxy."""
+    label = '{{index .Config.Labels "whisk.actionproxy.digest"}}'
+    probe = ["docker", "image", "inspect", "--format", label, image]
+    found = subprocess.run(probe, capture_output=True, check=False, text=True)
+    if found.returncode != 0:
+        skip_or_fail(f"image {image} missing (run scripts/build-images.sh)")
+    if found.stdout.strip() != proxy_digest():
+        skip_or_fail(f"image {image} is older than invoker/actionproxy (run build-images.sh)")
 
 
 def proxy_digest() -> str:
@@ -172,7 +175,7 @@ async def start_proxy(
     kind, runtime = target
     cleanups: list[Callable[[], Awaitable[None]]] = []
     if kind == "docker":
-        request.getfixturevalue("docker_images")
+        require_current_image(request.getfixturevalue("docker_images")[runtime])
     elif runtime == "nodejs" and shutil.which("node") is None:
         skip_or_fail("node is not on PATH")
 
@@ -243,7 +246,8 @@ async def _start_container(
         "none",
         "--read-only",
         "--tmpfs",
-        "/tmp:rw,size=64m,mode=1777",
+        # as the invoker's: executables may run from /tmp only in the native skeleton
+        "/tmp:rw,exec,size=64m,mode=1777" if runtime == "native" else "/tmp:rw,size=64m,mode=1777",
         "--user",
         "1000:1000",
         "--cap-drop",

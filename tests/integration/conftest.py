@@ -24,7 +24,8 @@ from invoker.containers.docker_config import DockerSettings
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON_IMAGE = "whisk/action-python-v3.11:latest"
 NODEJS_IMAGE = "whisk/action-nodejs-v20:latest"
-RUNTIME_IMAGES = (PYTHON_IMAGE, NODEJS_IMAGE)
+SKELETON_IMAGE = "openwhisk/dockerskeleton:latest"  # native actions (--native)
+RUNTIME_IMAGES = (PYTHON_IMAGE, NODEJS_IMAGE, SKELETON_IMAGE)
 
 
 def in_ci() -> bool:

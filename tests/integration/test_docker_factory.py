@@ -20,7 +20,7 @@ from invoker.containers.docker_config import INVOKER_LABEL, DockerSettings
 from invoker.containers.images import StartupError
 from invoker.containers.logs import SENTINEL
 from invoker.containers.ports import ContainerSpec, Transport
-from tests.integration.conftest import NODEJS_IMAGE, PYTHON_IMAGE
+from tests.integration.conftest import NODEJS_IMAGE, PYTHON_IMAGE, SKELETON_IMAGE
 from whisk.errors import NotFound
 
 pytestmark = pytest.mark.docker
@@ -385,3 +385,36 @@ async def test_docker_action_image_that_cannot_be_pulled_is_the_developers_error
         )
         == []
     )
+
+
+@pytest.fixture
+def skeleton_child_image(docker_engine: None, tmp_path: Path) -> Iterator[str]:
+    """An image made FROM the native skeleton with its own /action/exec, as OpenWhisk's docker
+    SDK makes them: a blackbox image of the developer's, run on TCP 8080."""
+    name = f"whisk-test/skeleton-child-{uuid.uuid4().hex[:8]}:latest"
+    (tmp_path / "exec").write_text('#!/bin/sh\necho "child log"\necho "{\\"child\\": $1}"\n')
+    (tmp_path / "exec").chmod(0o755)
+    (tmp_path / "Dockerfile").write_text(f"FROM {SKELETON_IMAGE}\nCOPY exec /action/exec\n")
+    build = ["docker", "build", "-q", "-t", name, str(tmp_path)]
+    subprocess.run(build, check=True, capture_output=True)
+    yield name
+    subprocess.run(["docker", "rmi", name], check=False, capture_output=True)
+
+
+async def test_docker_native_skeleton_on_the_socket_and_its_children_on_tcp(
+    docker_factory: DockerFactory, skeleton_child_image: str
+) -> None:
+    script = '#!/bin/sh\necho "native log"\necho "{\\"native\\": $1}"\n'
+    native = await start(
+        docker_factory, script, kind="blackbox", image=SKELETON_IMAGE, native=True
+    )
+    child = await docker_factory.create(
+        spec(kind="blackbox", image=skeleton_child_image, transport=Transport.TCP)
+    )
+    child_init = await child.initialize({"name": "child", "main": "main"}, 30)  # no code
+
+    assert await run(native, {"n": 1}) == {"native": {"n": 1}}
+    assert [line.text for line in (await native.logs(1000, True)).lines] == ["native log"]
+    assert child_init.ok, child_init
+    assert await run(child, {"n": 2}) == {"child": {"n": 2}}
+    assert [line.text for line in (await child.logs(1000, True)).lines] == ["child log"]

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import structlog
 
+from invoker.containers.images import StartupError
 from invoker.containers.logs import SENTINEL
 from invoker.containers.ports import ContainerSpec
 from invoker.containers.process import ProcessContainer, ProcessFactory, ProcessSettings
@@ -188,3 +189,61 @@ def main(args):
 
     assert limits == {"as": 512 * 1024 * 1024, "nofile": [1024, 1024], "allocated": 0}
     assert not await container.was_oom_killed()
+
+
+async def test_process_runs_native_actions(factory: ProcessFactory) -> None:
+    # the skeleton's image (``--native``) runs as the proxy's native mode: an executable per run
+    container = await factory.create(spec(kind="blackbox", image="dockerskeleton", native=True))
+    script = '#!/bin/sh\necho "$GREETING $1"\necho "{\\"id\\": \\"$__OW_ACTIVATION_ID\\"}"\n'
+    init = await container.initialize({"name": "n", "code": script, "env": {"GREETING": "hi"}}, 30)
+
+    done = await container.run({"value": {"n": 1}, "activation_id": "a1"}, 30)
+    logs = await container.logs(10_000, wait_for_sentinel=True)
+    await container.destroy()
+
+    assert init.ok and json.loads(done.body) == {"id": "a1"}
+    assert [line.text for line in logs.lines] == ['hi {"n": 1}']
+
+
+async def test_process_cuts_a_native_run_at_its_timeout(
+    factory: ProcessFactory, tmp_path: Path
+) -> None:
+    container = await factory.create(spec(kind="blackbox", image="dockerskeleton", native=True))
+    pidfile = tmp_path / "native.pid"
+    script = f"#!/bin/sh\necho $$ > {pidfile}\nexec sleep 300\n"
+    await container.initialize({"name": "n", "code": script}, 30)
+
+    response = await container.run({"value": {}}, 1.0)
+    pid = int(pidfile.read_text())
+    await container.destroy()
+
+    assert response.timed_out
+    assert await wait_until_dead(pid)
+
+
+async def test_process_refuses_an_actions_own_image(factory: ProcessFactory) -> None:
+    with pytest.raises(StartupError) as refused:
+        await factory.create(spec(kind="blackbox", image="me/box:1"))
+
+    assert refused.value.developer
+    assert refused.value.message == (
+        "The action's image 'me/box:1' cannot run here: this invoker runs actions as local "
+        "processes, without Docker (native actions, --native, can)."
+    )
+
+
+async def test_process_native_programs_may_reserve_address_space(factory: ProcessFactory) -> None:
+    # as a Go program's runtime does at start: no RLIMIT_AS for native actions
+    container = await factory.create(spec(kind="blackbox", image="dockerskeleton", native=True))
+    script = (
+        "#!/usr/bin/env python3\n"
+        "import mmap\n"
+        "reserved = mmap.mmap(-1, 4 << 30)\n"
+        "print('{\"reserved\": true}')\n"
+    )
+    await container.initialize({"name": "n", "code": script}, 30)
+
+    response = await container.run({"value": {}}, 30)
+    await container.destroy()
+
+    assert json.loads(response.body) == {"reserved": True}

@@ -45,6 +45,17 @@ def _image_name(image: object) -> str:
     raise ValueError(f"bad image entry {image!r}")
 
 
+def image_reference(image: str) -> tuple[str, str]:
+    """``(repository, tag)`` of an image name; no tag is ``latest`` (a digest is kept whole)."""
+    name = image.strip()
+    if "@" in name:
+        return name, ""
+    repository, sep, tag = name.rpartition(":")
+    if not sep or "/" in tag:  # "host:5000/name" has a port, not a tag
+        return name, "latest"
+    return repository, tag
+
+
 @dataclass(frozen=True, slots=True)
 class RuntimeManifest:
     kinds: Mapping[str, RuntimeKind]
@@ -74,6 +85,13 @@ class RuntimeManifest:
                 )
         blackboxes = tuple(_image_name(b) for b in data.get("blackboxes", []))
         return cls(kinds, blackboxes, data)
+
+    def is_native(self, image: str) -> bool:
+        """Whether a blackbox ``image`` is one of the manifest's ``blackboxes`` (OpenWhisk's
+        "native" action skeletons, ``openwhisk/dockerskeleton``): the invoker runs it as one of its
+        own runtimes (never pulled, logs with sentinels). A missing tag is ``latest``."""
+        wanted = image_reference(image)
+        return any(image_reference(b) == wanted for b in self.blackboxes)
 
     def default_kind(self, family: str) -> str | None:
         candidates = [k for k in self.kinds.values() if k.family == family]
