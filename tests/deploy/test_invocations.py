@@ -131,7 +131,13 @@ async def test_concurrent_invocations_throttle_answers_429(
     assert status == 429
     assert reply["error"] == "Too many concurrent requests in flight (count: 1, allowed: 1)."
     await caller.wait_record(first["activationId"])
-    status, _ = await caller.call("POST", "actions/sleepy", {"seconds": 0})
+    # the slot frees when the completion reaches the controller; on the distributed stack the
+    # invoker's record can land a moment before its ack is read, so allow that moment
+    for _ in range(50):
+        status, _ = await caller.call("POST", "actions/sleepy", {"seconds": 0})
+        if status != 429:
+            break
+        await asyncio.sleep(0.1)
     assert status == 202
 
 
