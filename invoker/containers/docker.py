@@ -20,6 +20,7 @@ import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -33,7 +34,7 @@ from invoker.containers.fifo_logs import FifoLogs, make_fifos
 from invoker.containers.images import ImageState, StartupError, startup_failure
 from invoker.containers.log_buffer import LogBuffer
 from invoker.containers.logs import FrameDecoder, LineSplitter, rfc3339_nano
-from invoker.containers.ports import ContainerSpec, Transport
+from invoker.containers.ports import ContainerSpec, ProxyResponse, Transport
 from invoker.containers.proxy_calls import ProxyCalls
 from invoker.containers.sockets import SOCKET_NAME, socket_dir_name
 from whisk.errors import InternalError, NotFound, WhiskError
@@ -54,6 +55,7 @@ class DockerContainer(ProxyCalls):
         socket_dir: Path,
         oom: OomWatcher,
         fifos: FifoLogs | None = None,
+        unix: bool = True,
     ) -> None:
         self._api = api
         self._fifos = fifos
@@ -67,6 +69,7 @@ class DockerContainer(ProxyCalls):
         self._stream: OutputStream | None = None
         self._destroyed = False
         self._proxy_lost = False
+        self._sealed = not unix  # see initialize; only a Unix socket's directory is mounted
         self.on_destroyed: Callable[[str], None] = lambda _id: None
 
     @property
@@ -77,6 +80,25 @@ class DockerContainer(ProxyCalls):
         """Read the attach stream into the log buffer until the container's output ends."""
         self._stream = stream
         self._reader = asyncio.create_task(_pump(stream, self._logs), name=f"logs-{self.name}")
+
+    async def initialize(self, payload: dict[str, Any], timeout_s: float) -> ProxyResponse:
+        """Seal the socket directory first: the container's user owns it so that its proxy can
+        create its socket there, but it is a host directory, and the action's code (which runs
+        from ``/init`` on) could fill the host's disk through it or swap the socket or the log
+        FIFOs. Once the socket is there, the directory is the invoker's and read-only to the
+        container: the open socket and FIFOs keep working."""
+        if not self._sealed:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout_s
+            socket_path = self._socket_dir / SOCKET_NAME
+            backoff = 0.002
+            while not socket_path.exists() and loop.time() < deadline:
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 0.05)
+            seal_directory(self._socket_dir)
+            self._sealed = True
+            timeout_s = max(deadline - loop.time(), 0.001)
+        return await super().initialize(payload, timeout_s)
 
     async def was_oom_killed(self) -> bool:
         """An OOM kill in the container (see ``docker_oom``), else Docker's ``OOMKilled``. After
@@ -125,6 +147,16 @@ class DockerContainer(ProxyCalls):
         if self._fifos is not None:
             self._fifos.close()
         self._logs.close()
+
+
+def seal_directory(path: Path) -> None:
+    """Make ``path`` the invoker's and read-only to everybody else (see ``initialize``)."""
+    try:
+        if os.geteuid() == 0:
+            os.chown(path, 0, 0)
+        path.chmod(0o755)
+    except OSError as exc:  # e.g. already removed: the /init that follows reports it
+        log.warning("could not seal a socket directory", path=str(path), error=str(exc))
 
 
 def _owner(user: str) -> tuple[int, int] | None:
@@ -218,7 +250,15 @@ class DockerFactory:
                 raise self._failed(spec, image_state, exc, missing=False) from exc
             raise
         container = DockerContainer(
-            self._api, container_id, spec.name, client, logs, socket_dir, self._oom, fifos
+            self._api,
+            container_id,
+            spec.name,
+            client,
+            logs,
+            socket_dir,
+            self._oom,
+            fifos,
+            unix=spec.transport is Transport.UNIX,
         )
         container.follow(stream)
         container.on_destroyed = self._forget
