@@ -1,0 +1,486 @@
+"""Hostile actions against a standalone Whisk on Docker, while another tenant keeps invoking.
+
+One tenant runs each attack in turn, written as a tenant would write it (Python actions): an
+infinite loop, a sleep past the time limit, a fork bomb, a memory bomb, 100 MB of logs, a 10 MB
+result, probes of the Docker socket and host paths, network connections from an action that has
+no network, writes outside ``/tmp`` (the bind-mounted socket directory included) and a crash of
+the action proxy. Each must be contained and recorded as OpenWhisk records it (statuses and
+texts of ``invoker/pool/outcomes.py``, ``whisk/entities/messages.py``); the host must be
+untouched; no container or process may be left behind.
+
+Meanwhile a second tenant invokes a well-behaved action without pause. All of its invokes must
+succeed; its p50/p99 during each attack are reported beside those measured before any attack in
+the same run (``tests/reliability_report.py``, table "hostile actions"). Timings are reported,
+not asserted beyond a very generous bound: the machine is small and shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.deploy.conftest import ECHO, FAST_FAILURE_ENV, Caller
+from tests.harness import Stack, start_standalone
+from tests.integration.conftest import docker_engine  # noqa: F401 - a fixture
+from tests.reliability_report import report
+
+pytestmark = [pytest.mark.docker, pytest.mark.reliability]
+
+TABLE = "hostile actions"
+HEADER = ("attack", "status", "contained", "other p50 ms", "other p99 ms", "before p50/p99 ms")
+GENEROUS_P99_MS = 5_000.0  # only a tenant stalled for seconds fails: the machine is shared
+LIMITS = {"invocationsPerMinute": 100_000, "concurrentInvocations": 100}
+RESULT_MAX_BYTES = 1024 * 1024
+LOG_LIMIT_BYTES = 10 * 1024 * 1024
+
+INFINITE_LOOP = """
+def main(args):
+    n = 0
+    while True:
+        n += 1
+"""
+
+SLEEP_PAST_LIMIT = """
+import time
+def main(args):
+    time.sleep(60)
+    return {"woke": True}
+"""
+
+# every process forks for ever; the parent never answers
+FORK_BOMB = """
+import os
+def main(args):
+    while True:
+        try:
+            os.fork()
+        except OSError:
+            pass
+"""
+
+MEMORY_BOMB = """
+def main(args):
+    hoard = []
+    while True:
+        hoard.append(bytearray(8 * 1024 * 1024))
+"""
+
+LOG_FLOOD = """
+import sys
+def main(args):
+    line = "x" * 1023 + "\\n"
+    chunk = line * 1024
+    for _ in range(100):  # 100 MB
+        sys.stdout.write(chunk)
+    return {"wrote_mb": 100}
+"""
+
+BIG_RESULT = """
+def main(args):
+    return {"blob": "x" * (10 * 1024 * 1024)}
+"""
+
+CRASH_PROXY = """
+import os
+def main(args):
+    os._exit(3)
+"""
+
+# what a tenant would try to reach the engine or the host; every outcome must be an error
+HOST_PROBE = """
+import os, socket
+def attempt(fn):
+    try:
+        fn()
+        return "reached"
+    except Exception as exc:
+        return type(exc).__name__
+def unix(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(2)
+    try:
+        s.connect(path)
+        s.sendall(b"GET /containers/json HTTP/1.0\\r\\n\\r\\n")
+        if not s.recv(64):
+            raise OSError("nothing")
+    finally:
+        s.close()
+def read(path):
+    with open(path, "rb") as f:
+        f.read(1)
+def main(args):
+    secret = args["secret"]
+    return {
+        "/var/run/docker.sock": attempt(lambda: unix("/var/run/docker.sock")),
+        "/run/docker.sock": attempt(lambda: unix("/run/docker.sock")),
+        "host file": attempt(lambda: read(secret)),
+        "host file via /proc/1/root": attempt(lambda: read("/proc/1/root" + secret)),
+        "run/whisk/..": attempt(lambda: read("/run/whisk/.." + secret)),
+        "host /etc/shadow": attempt(lambda: read("/etc/shadow")),
+        "DOCKER_HOST": "set" if os.environ.get("DOCKER_HOST") else "unset",
+    }
+"""
+
+NETWORK_PROBE = """
+import socket
+def tcp(host, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(2)
+    try:
+        s.connect((host, port))
+    finally:
+        s.close()
+def attempt(fn):
+    try:
+        fn()
+        return "reached"
+    except Exception as exc:
+        return type(exc).__name__
+def main(args):
+    return {
+        "interfaces": sorted(name for _, name in socket.if_nameindex()),
+        "dns": attempt(lambda: socket.getaddrinfo("example.com", 80)),
+        "1.1.1.1:53": attempt(lambda: tcp("1.1.1.1", 53)),
+        "docker bridge gateway": attempt(lambda: tcp("172.17.0.1", args["port"])),
+        "host.docker.internal": attempt(lambda: tcp("host.docker.internal", args["port"])),
+        "udp 8.8.8.8": attempt(
+            lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("8.8.8.8", 53))
+        ),
+    }
+"""
+
+# writes everywhere but /tmp; /run/whisk is the socket directory the host bind-mounts in
+WRITE_PROBE = """
+import os
+def attempt(path):
+    try:
+        with open(path, "wb") as f:
+            f.write(b"x" * 4096)
+        return "written"
+    except Exception as exc:
+        return type(exc).__name__
+def main(args):
+    outcome = {p: attempt(p) for p in (
+        "/escape", "/etc/escape", "/usr/escape", "/home/escape", "/root/escape",
+        "/run/whisk/escape", "/run/whisk/.escape",
+    )}
+    try:
+        os.mkdir("/run/whisk/escape-dir")
+        outcome["mkdir /run/whisk"] = "made"
+    except Exception as exc:
+        outcome["mkdir /run/whisk"] = type(exc).__name__
+    try:
+        os.chmod("/run/whisk", 0o777)
+        outcome["chmod /run/whisk"] = "changed"
+    except Exception as exc:
+        outcome["chmod /run/whisk"] = type(exc).__name__
+    outcome["/tmp/fine"] = attempt("/tmp/fine")
+    return outcome
+"""
+
+
+@dataclass
+class Deployment:
+    stack: Stack
+    label: str  # the whisk.invoker label on every container of this deployment
+    runtime_dir: Path  # the host directory holding every container's socket directory
+    secret: Path  # a host file no action may read
+
+
+@dataclass
+class Latencies:
+    """The well-behaved tenant's invokes: (start, seconds, status)."""
+
+    samples: list[tuple[float, float, int]] = field(default_factory=list)
+
+    def between(self, start: float, end: float) -> list[float]:
+        return [d * 1000 for t, d, _ in self.samples if start <= t <= end]
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def containers(label: str) -> list[str]:
+    done = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", f"label=whisk.invoker={label}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout.split()
+
+
+def processes(container_id: str) -> int | None:
+    """How many processes run in the container (None: it is gone)."""
+    done = subprocess.run(
+        ["docker", "top", container_id, "-o", "pid"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        return None
+    return max(0, len(done.stdout.strip().splitlines()) - 1)
+
+
+@pytest.fixture(scope="module")
+def deployment(
+    docker_engine: None,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Deployment]:
+    cluster = f"hostile{uuid.uuid4().hex[:8]}"
+    runtime_dir = Path(tempfile.mkdtemp(prefix="whisk-hostile-"))  # short: Unix socket paths
+    env = {
+        **FAST_FAILURE_ENV,
+        "WHISK_INVOKER_FACTORY": "docker",
+        "WHISK_INVOKER_CLUSTER": cluster,
+        "WHISK_INVOKER_RUNTIME_DIR": str(runtime_dir),
+    }
+    home = tmp_path_factory.mktemp("hostile")
+    secret = home / "host-secret"
+    secret.write_text("the host's secret\n")
+    stack = start_standalone(home, env)
+    try:
+        yield Deployment(stack, f"{cluster}-invoker0", runtime_dir, secret)
+    finally:
+        stack.stop()
+        left = containers(f"{cluster}-invoker0")
+        if left:
+            subprocess.run(["docker", "rm", "-f", *left], capture_output=True, check=False)
+        leftovers = sorted(str(p) for p in runtime_dir.rglob("*"))
+        shutil.rmtree(runtime_dir, ignore_errors=True)
+        assert not left, f"containers left behind after the stack stopped: {left}"
+        assert not leftovers, f"socket directories left behind: {leftovers}"
+
+
+@pytest.fixture
+async def callers(deployment: Deployment) -> AsyncIterator[tuple[Caller, Caller]]:
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with (
+        aiohttp.ClientSession(timeout=timeout) as hostile_session,
+        aiohttp.ClientSession(timeout=timeout) as good_session,
+    ):
+        stack = deployment.stack
+        yield (
+            Caller(hostile_session, stack.apihost, stack.new_namespace(**LIMITS)),
+            Caller(good_session, stack.apihost, stack.new_namespace(**LIMITS)),
+        )
+
+
+DEVELOPER = "action developer error"
+
+
+@dataclass(frozen=True)
+class Attack:
+    name: str
+    code: str
+    status: str  # the record's response status, as OpenWhisk gives it
+    limits: dict[str, int] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def action(self) -> str:
+        return "".join(c if c.isalnum() else "-" for c in self.name).strip("-")
+
+    @property
+    def http_status(self) -> int:
+        return 200 if self.status == "success" else 502
+
+
+def attacks(deployment: Deployment, port: int) -> list[Attack]:
+    return [
+        Attack("infinite loop", INFINITE_LOOP, DEVELOPER, {"timeout": 2000}),
+        Attack("sleep past time limit", SLEEP_PAST_LIMIT, DEVELOPER, {"timeout": 1500}),
+        Attack("fork bomb", FORK_BOMB, DEVELOPER, {"timeout": 3000}),
+        Attack("memory bomb", MEMORY_BOMB, DEVELOPER, {"memory": 128}),
+        Attack("100 MB of logs", LOG_FLOOD, "success"),
+        Attack("10 MB result", BIG_RESULT, "application error"),
+        Attack(
+            "docker socket, host paths",
+            HOST_PROBE,
+            "success",
+            params={"secret": str(deployment.secret)},
+        ),
+        Attack("network without network", NETWORK_PROBE, "success", params={"port": port}),
+        Attack("writes outside /tmp", WRITE_PROBE, "success"),
+        Attack("crash the proxy", CRASH_PROXY, DEVELOPER),
+    ]
+
+
+def check(attack: Attack, record: dict[str, Any], deployment: Deployment) -> list[str]:
+    """What is wrong with the record of ``attack`` (empty: contained as OpenWhisk records it)."""
+    response = record["response"]
+    result = response.get("result") or {}
+    problems: list[str] = []
+    if response["status"] != attack.status:
+        problems.append(f"status {response['status']!r}, not {attack.status!r}")
+    timeout_ms = attack.limits.get("timeout")
+    if attack.name in ("infinite loop", "sleep past time limit", "fork bomb"):
+        expected = f"The action exceeded its time limits of {timeout_ms} milliseconds."
+        if result != {"error": expected}:
+            problems.append(f"result {result!r}")
+        if {"key": "timeout", "value": True} not in record["annotations"]:
+            problems.append("no timeout annotation")
+    elif attack.name == "memory bomb":
+        if result != {"error": "The action exhausted its memory and was aborted."}:
+            problems.append(f"result {result!r}")
+    elif attack.name == "crash the proxy":
+        expected = "The action did not produce a valid response and exited unexpectedly."
+        if result != {"error": expected}:
+            problems.append(f"result {result!r}")
+    elif attack.name == "100 MB of logs":
+        logs = record["logs"]
+        note = (
+            "Logs were truncated because the total bytes size exceeds the limit of "
+            f"{LOG_LIMIT_BYTES} bytes."
+        )
+        if not logs or not logs[-1].endswith(note):
+            problems.append(f"last log line {logs[-1:]!r}")
+        if sum(len(line) for line in logs) > 2 * LOG_LIMIT_BYTES:
+            problems.append("logs over the limit stored")
+        if result != {"wrote_mb": 100}:
+            problems.append(f"result {str(result)[:200]!r}")
+    elif attack.name == "10 MB result":
+        error = str(result.get("error", ""))
+        size = len('{"blob": ""}') + 10 * 1024 * 1024
+        prefix = (
+            "The action produced a response that exceeded the allowed length: "
+            f"{size} > {RESULT_MAX_BYTES} bytes. The truncated response was: "
+            '{"blob": "xxx'
+        )
+        if not error.startswith(prefix):
+            problems.append(f"result error {error[:200]!r}")
+        if len(error) > RESULT_MAX_BYTES + 1024:
+            problems.append(f"result of {len(error)} bytes kept")
+    elif attack.name == "docker socket, host paths":
+        reached = {k: v for k, v in result.items() if v in ("reached", "set")}
+        if reached or not result:
+            problems.append(f"reached {reached or result}")
+    elif attack.name == "network without network":
+        if result.get("interfaces") != ["lo"]:
+            problems.append(f"interfaces {result.get('interfaces')}")
+        reached = {k: v for k, v in result.items() if v == "reached"}
+        if reached:
+            problems.append(f"reached {reached}")
+    elif attack.name == "writes outside /tmp":
+        written = {
+            k: v
+            for k, v in result.items()
+            if k != "/tmp/fine" and v in ("written", "made", "changed")
+        }
+        if written:
+            problems.append(f"written {written}")
+        if result.get("/tmp/fine") != "written":
+            problems.append(f"/tmp not writable: {result.get('/tmp/fine')}")
+        on_host = [
+            str(p)
+            for p in deployment.runtime_dir.rglob("*")
+            if p.name not in ("stdout", "stderr", "proxy.sock") and not p.is_dir()
+        ]
+        on_host += [str(p) for p in deployment.runtime_dir.rglob("escape*")]
+        if on_host:
+            problems.append(f"files on the host: {sorted(set(on_host))}")
+    return problems
+
+
+async def _keep_invoking(good: Caller, latencies: Latencies, stop: asyncio.Event) -> None:
+    n = 0
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        n += 1
+        started = loop.time()
+        status, _ = await good.call(
+            "POST", "actions/echo", {"n": n}, blocking="true", result="true"
+        )
+        latencies.samples.append((started, loop.time() - started, status))
+
+
+async def test_hostile_actions_are_contained_and_the_other_tenant_is_unharmed(
+    deployment: Deployment, callers: tuple[Caller, Caller]
+) -> None:
+    hostile, good = callers
+    port = int(deployment.stack.apihost.rsplit(":", 1)[1])
+    plan = attacks(deployment, port)
+    for attack in plan:
+        await hostile.action(attack.action, attack.code, **attack.limits)
+    await good.action("echo", ECHO)
+    assert (await good.call("POST", "actions/echo", {}, blocking="true"))[0] == 200
+
+    loop = asyncio.get_running_loop()
+    latencies = Latencies()
+    stop = asyncio.Event()
+    workers = [asyncio.create_task(_keep_invoking(good, latencies, stop)) for _ in range(2)]
+    failures: dict[str, list[str]] = {}
+    try:
+        before_start = loop.time()
+        await asyncio.sleep(6)
+        before = latencies.between(before_start, loop.time())
+        before_cell = f"{percentile(before, 50):.1f}/{percentile(before, 99):.1f}"
+        for attack in plan:
+            started = loop.time()
+            recorded, problems = await run_attack(hostile, attack, deployment)
+            await asyncio.sleep(1)  # the container's removal, and its effect on the other tenant
+            problems += await leftover_processes(deployment)
+            during = latencies.between(started, loop.time())
+            row = (attack.name, recorded, "NO" if problems else "yes")
+            report(
+                TABLE, HEADER, (*row, percentile(during, 50), percentile(during, 99), before_cell)
+            )
+            if problems:
+                failures[attack.name] = problems
+    finally:
+        stop.set()
+        await asyncio.gather(*workers, return_exceptions=True)
+
+    assert failures == {}
+    statuses = [status for _, _, status in latencies.samples]
+    ok = statuses.count(200)
+    assert statuses and ok == len(statuses), f"the other tenant: {ok} of {len(statuses)} succeeded"
+    assert percentile([d * 1000 for _, d, _ in latencies.samples], 99) < GENEROUS_P99_MS
+
+
+async def run_attack(
+    hostile: Caller, attack: Attack, deployment: Deployment
+) -> tuple[str, list[str]]:
+    """Invoke ``attack`` (blocking); its recorded status, and what is wrong with its record."""
+    status, answer = await hostile.call(
+        "POST", f"actions/{attack.action}", attack.params, blocking="true"
+    )
+    if not (isinstance(answer, dict) and "response" in answer):
+        return f"HTTP {status}", [f"HTTP {status}: {str(answer)[:300]}"]
+    problems = [] if status == attack.http_status else [f"HTTP {status}, not {attack.http_status}"]
+    stored = await hostile.wait_record(answer["activationId"])
+    problems += check(attack, stored, deployment)
+    return str(stored["response"]["status"]), problems
+
+
+async def leftover_processes(deployment: Deployment, within_s: float = 10.0) -> list[str]:
+    """Every container still there soon runs its proxy alone: no forked or looping process
+    left (a destroyed container may take a moment to go)."""
+    deadline = time.monotonic() + within_s
+    while True:
+        crowded = {
+            container: count
+            for container in containers(deployment.label)
+            if (count := processes(container)) is not None and count > 1
+        }
+        if not crowded or time.monotonic() > deadline:
+            return [f"container {c[:12]} runs {n} processes" for c, n in crowded.items()]
+        await asyncio.sleep(0.2)
