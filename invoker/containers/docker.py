@@ -29,6 +29,7 @@ from invoker.containers.docker_config import INVOKER_LABEL, DockerSettings, crea
 from invoker.containers.docker_engine import DockerEngine
 from invoker.containers.docker_images import Images
 from invoker.containers.docker_oom import OomWatcher, cgroup_oom_kills
+from invoker.containers.docker_pids import cgroup_processes
 from invoker.containers.engine import Engine, OutputStream
 from invoker.containers.fifo_logs import FifoLogs, make_fifos
 from invoker.containers.images import ImageState, StartupError, startup_failure
@@ -70,6 +71,7 @@ class DockerContainer(ProxyCalls):
         self._destroyed = False
         self._proxy_lost = False
         self._sealed = not unix  # see initialize; only a Unix socket's directory is mounted
+        self._processes_after_init: int | None = None  # see left_processes
         self.on_destroyed: Callable[[str], None] = lambda _id: None
 
     @property
@@ -98,7 +100,21 @@ class DockerContainer(ProxyCalls):
             seal_directory(self._socket_dir)
             self._sealed = True
             timeout_s = max(deadline - loop.time(), 0.001)
-        return await super().initialize(payload, timeout_s)
+        response = await super().initialize(payload, timeout_s)
+        if response.ok:
+            self._processes_after_init = cgroup_processes(self._id)
+        return response
+
+    def left_processes(self) -> bool:
+        """Whether the container holds more processes than when its /init ended: the last run
+        left some behind (a miner spinning after it returned, a fork bomb that returned). Those
+        would keep burning CPU and memory in a warm container until it is paused, and meet the
+        next activation; the pool destroys such a container instead of keeping it. Unknown
+        (the host's cgroups not visible here): False."""
+        if self._processes_after_init is None:
+            return False
+        now = cgroup_processes(self._id)
+        return now is not None and now > self._processes_after_init
 
     async def was_oom_killed(self) -> bool:
         """An OOM kill in the container (see ``docker_oom``), else Docker's ``OOMKilled``. After
