@@ -70,6 +70,19 @@ def main(args):
             pass
 """
 
+# returns at once, leaving a miner spinning and a hundred sleepers behind
+LEFT_BEHIND = """
+import os, time
+def main(args):
+    for n in range(101):
+        if os.fork() == 0:
+            if n == 0:
+                while True:
+                    pass
+            time.sleep(3600)
+    return {"left": 101}
+"""
+
 MEMORY_BOMB = """
 def main(args):
     hoard = []
@@ -309,6 +322,7 @@ def attacks(deployment: Deployment, port: int) -> list[Attack]:
         Attack("infinite loop", INFINITE_LOOP, DEVELOPER, {"timeout": 2000}),
         Attack("sleep past time limit", SLEEP_PAST_LIMIT, DEVELOPER, {"timeout": 1500}),
         Attack("fork bomb", FORK_BOMB, DEVELOPER, {"timeout": 3000}),
+        Attack("processes left after return", LEFT_BEHIND, "success"),
         Attack("memory bomb", MEMORY_BOMB, DEVELOPER, {"memory": 128}),
         Attack("100 MB of logs", LOG_FLOOD, "success"),
         Attack("10 MB result", BIG_RESULT, "application error"),
