@@ -43,6 +43,8 @@ from whisk.errors import InternalError, NotFound, WhiskError
 log = structlog.get_logger(__name__)
 
 EXIT_GRACE_S = 5.0  # how long a container whose proxy vanished may take to be seen as exited
+REMOVE_ATTEMPTS = 6  # 0.5 + 1 + 2 + 4 + 8 s between them: see DockerContainer._remove
+REMOVE_RETRY_S = 0.5
 
 
 class DockerContainer(ProxyCalls):
@@ -142,14 +144,30 @@ class DockerContainer(ProxyCalls):
             return
         self._destroyed = True
         try:
-            await self._api.remove(self._id)
-        except NotFound:
-            pass
+            await self._remove()
         finally:
             self.on_destroyed(self._id)
             self._oom.forget(self._id)
             await self.release()
             shutil.rmtree(self._socket_dir, ignore_errors=True)
+
+    async def _remove(self) -> None:
+        """Remove the container, retried for a while: one whose PID 1 died first (a fork bomb
+        under an OOM kill) is refused with a 500 (``PID ... is zombie and can not be killed``)
+        until the kernel has killed the rest; given up at once, it outlived its pool."""
+        delay = REMOVE_RETRY_S
+        for attempt in range(REMOVE_ATTEMPTS):
+            try:
+                await self._api.remove(self._id)
+                return
+            except NotFound:
+                return
+            except InternalError as exc:
+                if attempt == REMOVE_ATTEMPTS - 1:
+                    raise
+                log.info("container removal refused; retrying", id=self._id[:12], error=exc.message)
+            await asyncio.sleep(delay)
+            delay *= 2
 
     async def release(self) -> None:
         """Let go of this process's resources (HTTP session, log reader); the container stays."""
