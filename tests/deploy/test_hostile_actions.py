@@ -300,9 +300,13 @@ async def callers(deployment: Deployment) -> AsyncIterator[tuple[Caller, Caller]
         aiohttp.ClientSession(timeout=timeout) as good_session,
     ):
         stack = deployment.stack
+        # two `whisk admin` runs each, side by side: seconds apiece on a busy machine
+        keys = await asyncio.gather(
+            *(asyncio.to_thread(stack.new_namespace, **LIMITS) for _ in range(2))
+        )
         yield (
-            Caller(hostile_session, stack.apihost, stack.new_namespace(**LIMITS)),
-            Caller(good_session, stack.apihost, stack.new_namespace(**LIMITS)),
+            Caller(hostile_session, stack.apihost, keys[0]),
+            Caller(good_session, stack.apihost, keys[1]),
         )
 
 
@@ -470,7 +474,7 @@ async def test_hostile_actions_are_contained_and_the_other_tenant_is_unharmed(
     failures: dict[str, list[str]] = {}
     try:
         before_start = loop.time()
-        await asyncio.sleep(5)
+        await asyncio.sleep(4)
         before = latencies.between(before_start, loop.time())
         before_cell = f"{percentile(before, 50):.1f}/{percentile(before, 99):.1f}"
         for attack in plan:
@@ -485,25 +489,33 @@ async def test_hostile_actions_are_contained_and_the_other_tenant_is_unharmed(
             )
             if problems:
                 failures[attack.name] = problems
-        # then every attack at once (their memory is more than the invoker's: some queue)
+        # then every attack at once but the two 100 MB ones (the module's time budget); their
+        # memory is still about the invoker's, so some queue
+        together = [a for a in plan if not a.name.startswith("100 MB")]
         started = loop.time()
-        outcomes = await asyncio.gather(*(run_attack(hostile, a, deployment, False) for a in plan))
+        outcomes = await asyncio.gather(
+            *(run_attack(hostile, a, deployment, False) for a in together)
+        )
         await asyncio.sleep(1)
-        # statuses only: texts were checked above, and a cold start amid eleven others can
+        # statuses only: texts were checked above, and a cold start amid nine others can
         # exceed /init's time limit (OpenWhisk's "during initialization" text then)
         problems = [
             f"{a.name}: {recorded}"
-            for a, (recorded, _) in zip(plan, outcomes, strict=True)
+            for a, (recorded, _) in zip(together, outcomes, strict=True)
             if recorded != a.status
         ]
-        for attack in plan:  # a warm one may have been evicted for the others' memory
+        for attack in together:  # a warm one may have been evicted for the others' memory
             found = await leftover_containers(deployment, attack, evictable=True)
             problems += [f"{attack.name}: {p}" for p in found]
         during = latencies.between(started, loop.time())
         expected = sum(
-            recorded == a.status for a, (recorded, _) in zip(plan, outcomes, strict=True)
+            recorded == a.status for a, (recorded, _) in zip(together, outcomes, strict=True)
         )
-        row = ("all at once", f"{expected} of {len(plan)} as above", "NO" if problems else "yes")
+        row = (
+            "all at once (not the 100 MB)",
+            f"{expected} of {len(together)} as above",
+            "NO" if problems else "yes",
+        )
         report(TABLE, HEADER, (*row, percentile(during, 50), percentile(during, 99), before_cell))
         if problems:
             failures["all at once"] = problems
