@@ -4,6 +4,10 @@ One keep-alive session per container, at most ``concurrency`` connections. ``/in
 while the proxy is not listening yet (socket missing, connection refused), with short sleeps
 growing from 2 to 50 ms, until its time limit; ``/run`` is sent once. Failures come back as a
 ``ProxyResponse`` (``timed_out`` / ``connection_lost``), never as exceptions.
+
+A ``/run`` answer over its ``max_bytes`` is not read whole, as OpenWhisk's container client:
+its first ``max_bytes`` are kept with its size (from ``Content-Length``, else counted while the
+rest is read and dropped), so a result of hundreds of MB never sits in the invoker's memory.
 """
 
 from __future__ import annotations
@@ -64,11 +68,16 @@ class ActionClient:
         body = codec.dumps({"value": payload})
         return await self._post("/init", body, timeout_s, retry=True)
 
-    async def run(self, payload: dict[str, Any], timeout_s: float) -> ProxyResponse:
-        """POST /run with ``payload`` as the whole body."""
-        return await self._post("/run", codec.dumps(payload), timeout_s, retry=False)
+    async def run(
+        self, payload: dict[str, Any], timeout_s: float, max_bytes: int | None = None
+    ) -> ProxyResponse:
+        """POST /run with ``payload`` as the whole body (of its answer, at most ``max_bytes``
+        are kept)."""
+        return await self._post("/run", codec.dumps(payload), timeout_s, False, max_bytes)
 
-    async def _post(self, path: str, body: bytes, timeout_s: float, retry: bool) -> ProxyResponse:
+    async def _post(
+        self, path: str, body: bytes, timeout_s: float, retry: bool, max_bytes: int | None = None
+    ) -> ProxyResponse:
         session = self._session or self._open()
         url = self._urls[path]
         started = time.monotonic()
@@ -78,8 +87,14 @@ class ActionClient:
                 while True:
                     try:
                         async with session.post(url, data=body, headers=_HEADERS) as response:
-                            content = await response.read()
-                            return ProxyResponse(response.status, content, _ms_since(started))
+                            length = response.content_length
+                            if max_bytes is None or (length is not None and length <= max_bytes):
+                                content = await response.read()
+                                return ProxyResponse(response.status, content, _ms_since(started))
+                            content, size = await _head(response, max_bytes)
+                            return ProxyResponse(
+                                response.status, content, _ms_since(started), size=size
+                            )
                     except aiohttp.ClientConnectorError as exc:
                         if not (retry and isinstance(exc.os_error, _NOT_LISTENING)):
                             raise
@@ -96,6 +111,24 @@ class ActionClient:
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
+
+
+async def _head(response: aiohttp.ClientResponse, max_bytes: int) -> tuple[bytes, int]:
+    """The body's first ``max_bytes`` and its whole size. With a ``Content-Length`` over the
+    limit the rest is never read (the connection is closed); without one, it is counted."""
+    head = bytearray()
+    while len(head) < max_bytes:
+        chunk = await response.content.read(max_bytes - len(head))
+        if not chunk:
+            return bytes(head), len(head)
+        head += chunk
+    size = len(head)
+    if response.content_length is not None:
+        response.close()  # drop the connection rather than read the rest
+        return bytes(head), response.content_length
+    while chunk := await response.content.read(1 << 20):
+        size += len(chunk)
+    return bytes(head), size
 
 
 def _ms_since(started: float) -> int:

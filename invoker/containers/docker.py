@@ -20,6 +20,7 @@ import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -28,12 +29,13 @@ from invoker.containers.docker_config import INVOKER_LABEL, DockerSettings, crea
 from invoker.containers.docker_engine import DockerEngine
 from invoker.containers.docker_images import Images
 from invoker.containers.docker_oom import OomWatcher, cgroup_oom_kills
+from invoker.containers.docker_pids import cgroup_processes
 from invoker.containers.engine import Engine, OutputStream
 from invoker.containers.fifo_logs import FifoLogs, make_fifos
 from invoker.containers.images import ImageState, StartupError, startup_failure
 from invoker.containers.log_buffer import LogBuffer
 from invoker.containers.logs import FrameDecoder, LineSplitter, rfc3339_nano
-from invoker.containers.ports import ContainerSpec, Transport
+from invoker.containers.ports import ContainerSpec, ProxyResponse, Transport
 from invoker.containers.proxy_calls import ProxyCalls
 from invoker.containers.sockets import SOCKET_NAME, socket_dir_name
 from whisk.errors import InternalError, NotFound, WhiskError
@@ -41,6 +43,8 @@ from whisk.errors import InternalError, NotFound, WhiskError
 log = structlog.get_logger(__name__)
 
 EXIT_GRACE_S = 5.0  # how long a container whose proxy vanished may take to be seen as exited
+REMOVE_ATTEMPTS = 6  # 0.5 + 1 + 2 + 4 + 8 s between them: see DockerContainer._remove
+REMOVE_RETRY_S = 0.5
 
 
 class DockerContainer(ProxyCalls):
@@ -54,6 +58,7 @@ class DockerContainer(ProxyCalls):
         socket_dir: Path,
         oom: OomWatcher,
         fifos: FifoLogs | None = None,
+        unix: bool = True,
     ) -> None:
         self._api = api
         self._fifos = fifos
@@ -67,6 +72,8 @@ class DockerContainer(ProxyCalls):
         self._stream: OutputStream | None = None
         self._destroyed = False
         self._proxy_lost = False
+        self._sealed = not unix  # see initialize; only a Unix socket's directory is mounted
+        self._processes_after_init: int | None = None  # see left_processes
         self.on_destroyed: Callable[[str], None] = lambda _id: None
 
     @property
@@ -77,6 +84,39 @@ class DockerContainer(ProxyCalls):
         """Read the attach stream into the log buffer until the container's output ends."""
         self._stream = stream
         self._reader = asyncio.create_task(_pump(stream, self._logs), name=f"logs-{self.name}")
+
+    async def initialize(self, payload: dict[str, Any], timeout_s: float) -> ProxyResponse:
+        """Seal the socket directory first: the container's user owns it so that its proxy can
+        create its socket there, but it is a host directory, and the action's code (which runs
+        from ``/init`` on) could fill the host's disk through it or swap the socket or the log
+        FIFOs. Once the socket is there, the directory is the invoker's and read-only to the
+        container: the open socket and FIFOs keep working."""
+        if not self._sealed:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout_s
+            socket_path = self._socket_dir / SOCKET_NAME
+            backoff = 0.002
+            while not socket_path.exists() and loop.time() < deadline:
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 0.05)
+            seal_directory(self._socket_dir)
+            self._sealed = True
+            timeout_s = max(deadline - loop.time(), 0.001)
+        response = await super().initialize(payload, timeout_s)
+        if response.ok:
+            self._processes_after_init = cgroup_processes(self._id)
+        return response
+
+    def left_processes(self) -> bool:
+        """Whether the container holds more processes than when its /init ended: the last run
+        left some behind (a miner spinning after it returned, a fork bomb that returned). Those
+        would keep burning CPU and memory in a warm container until it is paused, and meet the
+        next activation; the pool destroys such a container instead of keeping it. Unknown
+        (the host's cgroups not visible here): False."""
+        if self._processes_after_init is None:
+            return False
+        now = cgroup_processes(self._id)
+        return now is not None and now > self._processes_after_init
 
     async def was_oom_killed(self) -> bool:
         """An OOM kill in the container (see ``docker_oom``), else Docker's ``OOMKilled``. After
@@ -104,14 +144,30 @@ class DockerContainer(ProxyCalls):
             return
         self._destroyed = True
         try:
-            await self._api.remove(self._id)
-        except NotFound:
-            pass
+            await self._remove()
         finally:
             self.on_destroyed(self._id)
             self._oom.forget(self._id)
             await self.release()
             shutil.rmtree(self._socket_dir, ignore_errors=True)
+
+    async def _remove(self) -> None:
+        """Remove the container, retried for a while: one whose PID 1 died first (a fork bomb
+        under an OOM kill) is refused with a 500 (``PID ... is zombie and can not be killed``)
+        until the kernel has killed the rest; given up at once, it outlived its pool."""
+        delay = REMOVE_RETRY_S
+        for attempt in range(REMOVE_ATTEMPTS):
+            try:
+                await self._api.remove(self._id)
+                return
+            except NotFound:
+                return
+            except InternalError as exc:
+                if attempt == REMOVE_ATTEMPTS - 1:
+                    raise
+                log.info("container removal refused; retrying", id=self._id[:12], error=exc.message)
+            await asyncio.sleep(delay)
+            delay *= 2
 
     async def release(self) -> None:
         """Let go of this process's resources (HTTP session, log reader); the container stays."""
@@ -125,6 +181,16 @@ class DockerContainer(ProxyCalls):
         if self._fifos is not None:
             self._fifos.close()
         self._logs.close()
+
+
+def seal_directory(path: Path) -> None:
+    """Make ``path`` the invoker's and read-only to everybody else (see ``initialize``)."""
+    try:
+        if os.geteuid() == 0:
+            os.chown(path, 0, 0)
+        path.chmod(0o755)
+    except OSError as exc:  # e.g. already removed: the /init that follows reports it
+        log.warning("could not seal a socket directory", path=str(path), error=str(exc))
 
 
 def _owner(user: str) -> tuple[int, int] | None:
@@ -218,7 +284,15 @@ class DockerFactory:
                 raise self._failed(spec, image_state, exc, missing=False) from exc
             raise
         container = DockerContainer(
-            self._api, container_id, spec.name, client, logs, socket_dir, self._oom, fifos
+            self._api,
+            container_id,
+            spec.name,
+            client,
+            logs,
+            socket_dir,
+            self._oom,
+            fifos,
+            unix=spec.transport is Transport.UNIX,
         )
         container.follow(stream)
         container.on_destroyed = self._forget

@@ -4,7 +4,8 @@ It serves tests of the Docker factory's own decisions (which image to pull, whos
 failed start is, clean-up after failures) where no engine runs. Containers start nothing: no
 proxy answers ``/init``, their output is empty. Behaviour is set with plain fields:
 ``images`` (name -> image config), ``registry`` (what a pull finds), ``start_errors`` (image ->
-the engine's text when starting a container of it fails). ``calls`` records each verb.
+the engine's text when starting a container of it fails), ``remove_refusals`` (how many removes
+fail next). ``calls`` records each verb.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class MemoryEngine:
     containers: dict[str, MemoryContainer] = field(default_factory=dict)
     calls: list[tuple[str, str]] = field(default_factory=list)
     pull_delay_s: float = 0.0
+    remove_refusals: int = 0  # the next removes refused as a fork-bombed container's are
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def _container(self, container_id: str) -> MemoryContainer:
@@ -117,6 +119,13 @@ class MemoryEngine:
     async def remove(self, container_id: str) -> None:
         self.calls.append(("remove", container_id))
         self._container(container_id)
+        if self.remove_refusals > 0:
+            self.remove_refusals -= 1
+            raise InternalError(
+                f"docker remove {container_id[:12]}: 500 Could not kill running container "
+                f"{container_id}, cannot remove - container {container_id[:12]} PID 4224 is "
+                "zombie and can not be killed."
+            )
         del self.containers[container_id]
 
     async def list_by_label(self, label: str, value: str) -> list[dict[str, Any]]:

@@ -61,7 +61,8 @@ class ProxyResponse:
 
     ``status`` is the HTTP status (0 when no response arrived); ``body`` the raw bytes;
     ``timed_out`` true when the call was cut at its time limit; ``connection_lost`` true when the
-    proxy went away mid-call (crash, OOM kill).
+    proxy went away mid-call (crash, OOM kill). ``size`` is the body's length; more than
+    ``len(body)`` when only the body's first bytes were kept (a result over its limit).
     """
 
     status: int
@@ -69,6 +70,11 @@ class ProxyResponse:
     duration_ms: int
     timed_out: bool = False
     connection_lost: bool = False
+    size: int = -1  # -1: len(body)
+
+    @property
+    def full_size(self) -> int:
+        return len(self.body) if self.size < 0 else self.size
 
     @property
     def ok(self) -> bool:
@@ -102,8 +108,11 @@ class Container(Protocol):
         until ``timeout_s`` runs out."""
         ...
 
-    async def run(self, payload: dict[str, Any], timeout_s: float) -> ProxyResponse:
-        """POST /run with ``payload`` (the full run body: value, namespace, activation_id...)."""
+    async def run(
+        self, payload: dict[str, Any], timeout_s: float, max_bytes: int | None = None
+    ) -> ProxyResponse:
+        """POST /run with ``payload`` (the full run body: value, namespace, activation_id...);
+        of a body over ``max_bytes``, only the first ``max_bytes`` are kept."""
         ...
 
     async def logs(self, limit_bytes: int, wait_for_sentinel: bool) -> CollectedLogs:
@@ -111,6 +120,11 @@ class Container(Protocol):
         ...
 
     async def was_oom_killed(self) -> bool: ...
+
+    def left_processes(self) -> bool:
+        """Whether the last run left processes running in the container (it must not be
+        reused); False when that cannot be known."""
+        ...
 
     async def pause(self) -> None: ...
 

@@ -126,6 +126,9 @@ class ProcessContainer(ProxyCalls):
     def pid(self) -> int:
         return self._process.pid
 
+    def left_processes(self) -> bool:
+        return False  # not isolated: nothing to tell the action's processes from others'
+
     async def was_oom_killed(self) -> bool:
         if self._proxy_lost and self._process.returncode is None:
             with contextlib.suppress(TimeoutError):

@@ -20,8 +20,10 @@ class ProxyCalls:
     async def initialize(self, payload: dict[str, Any], timeout_s: float) -> ProxyResponse:
         return self._noted(await self._client.init(payload, timeout_s))
 
-    async def run(self, payload: dict[str, Any], timeout_s: float) -> ProxyResponse:
-        return self._noted(await self._client.run(payload, timeout_s))
+    async def run(
+        self, payload: dict[str, Any], timeout_s: float, max_bytes: int | None = None
+    ) -> ProxyResponse:
+        return self._noted(await self._client.run(payload, timeout_s, max_bytes))
 
     def _noted(self, response: ProxyResponse) -> ProxyResponse:
         self._proxy_lost = self._proxy_lost or response.connection_lost

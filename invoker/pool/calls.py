@@ -61,7 +61,8 @@ async def run(
     """``/run``: the activation's response, and whether it timed out."""
     timeout_ms = request.limits.timeout_ms
     deadline = wall_ms() + timeout_ms
-    answer = await proxy.handle.run(run_payload(request, deadline), timeout_ms / 1000)
+    payload = run_payload(request, deadline)
+    answer = await proxy.handle.run(payload, timeout_ms / 1000, max_result_bytes)
     oom = answer.connection_lost and await oom_killed(proxy)
     return run_outcome(answer, timeout_ms, max_result_bytes, oom), answer.timed_out
 

@@ -65,7 +65,7 @@ def run_outcome(
     response: ProxyResponse, timeout_ms: int, max_result_bytes: int, oom_killed: bool = False
 ) -> ActivationResponse:
     body = response.body
-    size = len(body)
+    size = response.full_size  # of a result over the limit, only the head was read
     if response.status == 200 and size <= max_result_bytes:
         # the common case first: an object without "error" is a success
         parsed = _json(body)

@@ -300,6 +300,11 @@ class ContainerPool:
             destroy = response.is_container_error
             if proxy.container is not None:
                 logs = await collect_logs(proxy.handle, request, response, self._config)
+                # a run that left processes behind costs its container (the record stays what
+                # the action returned); with concurrent runs another run's could be counted
+                if not destroy and request.concurrency == 1 and proxy.handle.left_processes():
+                    log.warning("run left processes behind: removing its container", container=cid)
+                    destroy = True
         except asyncio.CancelledError:
             destroy = True
             raise

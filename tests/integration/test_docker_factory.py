@@ -6,6 +6,7 @@ Network checks only touch the container itself and the Docker bridge gateway (th
 from __future__ import annotations
 
 import asyncio
+import glob
 import json
 import subprocess
 import uuid
@@ -295,6 +296,42 @@ def main(args):
     assert outcome["/whisk-probe"] != "written"
     assert outcome["/tmp/whisk-probe"] == "written"
     assert outcome["root_options"] == "ro"
+
+
+async def test_docker_socket_directory_is_sealed_before_the_action_runs(
+    docker_factory: DockerFactory,
+) -> None:
+    # the bind-mounted socket directory is the host's: module-level code (run by /init) must
+    # not write there either
+    code = """
+import os
+def attempt(fn):
+    try:
+        fn()
+        return "done"
+    except OSError as exc:
+        return exc.__class__.__name__
+def write(path):
+    with open(path, "w") as f:
+        f.write("x")
+AT_INIT = attempt(lambda: write("/run/whisk/at-init"))
+def main(args):
+    return {
+        "at init": AT_INIT,
+        "write": attempt(lambda: write("/run/whisk/at-run")),
+        "chmod": attempt(lambda: os.chmod("/run/whisk", 0o777)),
+        "unlink socket": attempt(lambda: os.unlink("/run/whisk/proxy.sock")),
+    }
+"""
+    container = await start(docker_factory, code)
+
+    outcome = await run(container, {})
+
+    assert outcome == dict.fromkeys(
+        ("at init", "write", "chmod", "unlink socket"), "PermissionError"
+    )
+    assert not glob.glob(f"{docker_factory.settings.runtime_dir}/*/at-*")
+    assert (await run(container, {}))["write"] == "PermissionError"  # and the proxy still answers
 
 
 async def test_docker_runs_as_non_root_without_capabilities(

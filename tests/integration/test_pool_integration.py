@@ -289,6 +289,35 @@ async def test_pool_application_error_keeps_container_warm(
     assert (second.container_id, second.start) == (first.container_id, StartKind.WARM)
 
 
+async def test_pool_removes_a_docker_container_its_run_left_processes_in(
+    backend: Backend, make_pool: Any
+) -> None:
+    # a miner left spinning after the action returned: the record stays a success, the
+    # container is not kept warm (its processes would run on, and meet the next activation)
+    if backend.name != "docker":
+        pytest.skip("only a container's cgroup tells the run's processes apart")
+    code = (
+        "import os, subprocess\n"
+        "def main(args):\n"
+        "    if args.get('leave'):\n"
+        "        subprocess.Popen(['sleep', '600'])\n"
+        "    else:\n"
+        "        subprocess.run(['true'], check=True)\n"
+        "    return {'leave': bool(args.get('leave'))}\n"
+    )
+    pool = make_pool()
+    tidy = await pool.run(make_request(backend, code))
+    again = await pool.run(make_request(backend, code))
+    messy = await pool.run(make_request(backend, code, params={"leave": True}))
+    after = await pool.run(make_request(backend, code))
+
+    assert tidy.response.result == {"leave": False}
+    assert (again.container_id, again.start) == (tidy.container_id, StartKind.WARM)
+    assert messy.response.success and messy.response.result == {"leave": True}
+    assert messy.container_id == tidy.container_id
+    assert after.container_id != messy.container_id and after.start is StartKind.COLD
+
+
 async def test_pool_python_exception_is_an_application_error_with_its_text(
     backend: Backend, make_pool: Any
 ) -> None:

@@ -206,6 +206,24 @@ async def test_factory_runs_a_present_action_image_without_a_pull(tmp_path: Path
     assert engine.containers == {}
 
 
+async def test_a_container_whose_removal_is_refused_for_a_while_is_still_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a fork-bombed container whose PID 1 died first: the engine refuses, then accepts
+    monkeypatch.setattr("invoker.containers.docker.REMOVE_RETRY_S", 0.001)
+    engine = MemoryEngine(images={"me/local:1": {"User": ""}}, remove_refusals=3)
+    factory = _factory(engine, tmp_path)
+    try:
+        container = await factory.create(_spec("me/local:1"))
+        await container.destroy()
+    finally:
+        await factory.close()
+
+    assert engine.calls.count(("remove", container.id)) == 4
+    assert engine.containers == {}
+    assert entries(tmp_path) == []
+
+
 async def test_factory_pulls_a_missing_action_image_then_starts_it(tmp_path: Path) -> None:
     engine = MemoryEngine(registry={"me/remote:2": {"User": "app"}})
     factory = _factory(engine, tmp_path)
