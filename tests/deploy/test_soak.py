@@ -74,7 +74,7 @@ pytestmark = [
 
 HEADER = (
     "process", "soak s", "capacity/s", "rate/s", "requests", "ok", "429", "errors",
-    "blocking p50/p99 ms", "RSS warm MB", "RSS end MB", "growth MB", "fds warm/end",
+    "blocking p50/p99 ms", "RSS warm MB", "RSS peak MB", "RSS end MB", "growth MB", "fds warm/end",
     "containers warm/end",
 )  # fmt: skip
 
@@ -176,6 +176,14 @@ async def snapshot(stack: Stack) -> Snapshot:
         docker=docker,
         pools=pools,
     )
+
+
+async def sample_rss(stack: Stack, peaks: dict[str, float], every_s: float = 5.0) -> None:
+    """Keep each service's highest RSS in ``peaks`` until cancelled."""
+    while True:
+        await asyncio.sleep(every_s)
+        for name, proc in stack.procs.items():
+            peaks[name] = max(peaks[name], rss_mb(proc.pid))
 
 
 # -- the traffic -------------------------------------------------------------------------------
@@ -314,9 +322,12 @@ async def test_mixed_traffic_at_80_percent_keeps_memory_fds_and_containers_flat(
     warm = await snapshot(cluster)
 
     soak = Traffic(caller)
+    peaks = dict(warm.rss)
+    sampler = asyncio.ensure_future(sample_rss(cluster, peaks))
     async with aiohttp.ClientSession(timeout=timeout) as session:
         soak.caller = Caller(session, cluster.apihost, key)
         await soak.open_loop(rate, SOAK_S)
+    sampler.cancel()
     expected = traffic.activations() + soak.activations()
     records = await settled(cluster.db_url, namespace, expected)
     end = await snapshot(cluster)
@@ -341,7 +352,7 @@ async def test_mixed_traffic_at_80_percent_keeps_memory_fds_and_containers_flat(
         report(
             "load soak",
             HEADER,
-            [name, *traffic_cells, warm.rss[name], end.rss[name], growth,
+            [name, *traffic_cells, warm.rss[name], peaks[name], end.rss[name], growth,
              f"{warm.fds[name]}/{end.fds[name]}", containers],
         )  # fmt: skip
 
