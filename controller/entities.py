@@ -7,10 +7,11 @@ create/update rules (overwrite, collection clashes, revision checks) in one plac
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Generic, Protocol, TypeVar
 
 from whisk.entities.action import Action
+from whisk.entities.encryption import ParameterEncryption
 from whisk.entities.names import FullyQualifiedName
 from whisk.entities.package import Package
 from whisk.entities.rule import Rule
@@ -27,6 +28,7 @@ class _Entity(Protocol):
 
 
 E = TypeVar("E", Action, Package, Trigger, Rule)
+Locked = TypeVar("Locked", Action, Package)
 
 LOADERS: dict[Collection, Callable[[dict[str, Any], int], Any]] = {
     Collection.ACTIONS: Action.from_stored,
@@ -110,6 +112,13 @@ def put_of(collection: Collection, entity: _Entity, previous: Loaded[Any] | None
         entity.to_stored(),
         expected_revision=previous.revision if previous else None,
     )
+
+
+def locked(entity: Locked, encryption: ParameterEncryption) -> Locked:
+    """The action or package as stored: its parameters encrypted when a key is configured
+    (OpenWhisk's ``WhiskAction.put`` / ``WhiskPackage.put``; already encrypted ones stay)."""
+    params = encryption.lock(entity.parameters)
+    return entity if params is entity.parameters else replace(entity, parameters=params)
 
 
 async def save(

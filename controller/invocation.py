@@ -25,6 +25,7 @@ from controller.resolve import ResolvedAction
 from controller.throttle import ThrottleCounter, concurrency_exceeded, rate_exceeded
 from whisk.entities.action import Action
 from whisk.entities.activation import Activation, ActivationId, annotation, whisk_error
+from whisk.entities.encryption import locked_arguments
 from whisk.entities.exec import SequenceExec
 from whisk.entities.namespace_limits import NamespaceLimits
 from whisk.errors import InvalidArgument, PayloadTooLarge, Throttled, Unavailable, WhiskError
@@ -223,6 +224,8 @@ class InvocationService:
             blocking=blocking,
             content=content,
             init_args=tuple(resolved.parameters.init_keys()),
+            # encrypted parameters travel as stored; the invoker decrypts these names
+            locked_args=locked_arguments(resolved.parameters, request.payload or ()),
             cause=cause,
             deadline_ms=accepted + wait_ms if blocking and wait_ms else None,
             wait_start_ms=accepted,

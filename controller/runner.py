@@ -18,6 +18,7 @@ from controller.requests import InvocationRequest, InvokeOutcome
 from controller.sequences import SequenceRunner
 from controller.throttle import ThrottleCounter
 from whisk.bus.ports import Bus
+from whisk.entities.encryption import ParameterEncryption
 from whisk.entities.namespace_limits import NamespaceLimits
 from whisk.entities.trigger import Trigger
 from whisk.store.ports import Identity, Store
@@ -31,12 +32,13 @@ class ActionRunner:
         throttles: ThrottleCounter,
         *,
         bus: Bus | None = None,
+        encryption: ParameterEncryption | None = None,
     ) -> None:
         self.invocations = invocations
         self.redeliverer = Redeliverer(
             store, invocations, bus=bus, fire_trigger=self._fire_dead_letter
         )
-        self.sequences = SequenceRunner(store, self)
+        self.sequences = SequenceRunner(store, self, encryption=encryption)
         self.conductors = ConductorRunner(store, self, invocations)
         self.firer = TriggerFirer(store, self, throttles)
 

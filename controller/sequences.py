@@ -29,6 +29,7 @@ from whisk.entities.activation import (
     annotation,
     whisk_error,
 )
+from whisk.entities.encryption import ParameterEncryption
 from whisk.entities.exec import MAX_SEQUENCE_LENGTH, SequenceExec
 from whisk.errors import WhiskError
 from whisk.store.ports import Store
@@ -55,10 +56,12 @@ class SequenceRunner:
         store: Store,
         dispatch: Dispatch,
         clock_ms: Callable[[], int] = now_ms,
+        encryption: ParameterEncryption | None = None,
     ) -> None:
         self._store = store
         self._dispatch = dispatch
         self._clock_ms = clock_ms
+        self._encryption = encryption or ParameterEncryption()
         self._background = BackgroundRuns()
 
     async def run(self, request: InvocationRequest) -> InvokeOutcome:
@@ -114,11 +117,14 @@ class SequenceRunner:
         pending: Activation,
         payload: dict[str, Any] | None,
     ) -> Activation:
-        params = resolved.parameters.without(["_actions"]).as_dict()
-        params.update(payload or {})
         ids: list[str] = []
         totals = {"duration": 0, "memory": 0}
         try:
+            # the sequence's own parameters are used here, in the controller: the ones the
+            # payload does not override are decrypted here (a wrong key fails the sequence)
+            own = resolved.parameters.without(["_actions", *(payload or {})])
+            params = self._encryption.unlock(own).as_dict()
+            params.update(payload or {})
             response = await self._chain(run, resolved, pending, params, ids, totals)
         except asyncio.CancelledError:
             # the controller is stopping: the record must not stay pending

@@ -96,7 +96,9 @@ async def assemble_controller(
             controller_id=controller_id, max_blocking_wait_ms=settings.max_blocking_wait_ms
         ),
     )
-    runner = ActionRunner(store, invocations, counter, bus=bus)
+    runner = ActionRunner(
+        store, invocations, counter, bus=bus, encryption=settings.parameter_encryption
+    )
     ctl = Controller(
         settings=settings,
         persistence=persistence,

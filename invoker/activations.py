@@ -15,11 +15,15 @@ from whisk.entities.activation import (
     ActivationResponse,
     annotation,
 )
+from whisk.entities.encryption import ParameterEncryption
 from whisk.entities.exec import BlackboxExec, CodeExec
+from whisk.entities.parameters import Parameters
 from whisk.entities.runtimes import RuntimeManifest
 from whisk.errors import InvalidArgument
 from whisk.messages import ActivationMessage
 from whisk.store.ports import EntityKey
+
+NO_ENCRYPTION = ParameterEncryption()
 
 
 def entity_key(message: ActivationMessage) -> EntityKey:
@@ -71,12 +75,19 @@ def exec_spec(action: Action, manifest: RuntimeManifest) -> ExecSpec:
 
 
 def run_request(
-    message: ActivationMessage, action: Action, revision: str, manifest: RuntimeManifest
+    message: ActivationMessage,
+    action: Action,
+    revision: str,
+    manifest: RuntimeManifest,
+    encryption: ParameterEncryption = NO_ENCRYPTION,
 ) -> RunRequest:
     """What the pool runs for ``message``. Init parameters are the action's parameters marked
-    ``init``; values the message carries in ``content`` for the names in ``initArgs`` win."""
-    init_params = {kv.key: kv.value for kv in action.parameters.items if kv.init}
-    content = message.content
+    ``init``; values the message carries in ``content`` for the names in ``initArgs`` win.
+    Encrypted values are decrypted here, for the container only: the ``content`` names in
+    ``lockedArgs`` and encrypted init parameters (DecryptionFailed when they cannot be)."""
+    init = Parameters(tuple(kv for kv in action.parameters.items if kv.init))
+    init_params = encryption.unlock(init).as_dict()
+    content = encryption.unlock_arguments(message.content, message.locked_args)
     if isinstance(content, dict):
         init_params.update({k: content[k] for k in message.init_args if k in content})
     limits = action.limits

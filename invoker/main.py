@@ -16,7 +16,7 @@ import json
 import os
 import signal
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from invoker.service import InvokerService, InvokerServiceConfig
 from whisk import eventloop
 from whisk.bus import Bus, open_bus
 from whisk.config import DEFAULT_RUNTIMES_MANIFEST, SettingsError, env_int, load_settings
+from whisk.entities.encryption import ParameterEncryption
 from whisk.entities.runtimes import RuntimeManifest
 from whisk.errors import WhiskError
 from whisk.logs import configure_logging
@@ -72,6 +73,7 @@ class InvokerSettings:
     cluster: str = ""  # names this deployment: containers of other stacks are not our orphans
     health_port: int | None = None  # GET /ping and /metrics (OpenWhisk's 8085); None: none
     health_host: str = "0.0.0.0"
+    parameter_encryption: ParameterEncryption = field(default_factory=ParameterEncryption)
 
     def __post_init__(self) -> None:
         if self.instance < 0:
@@ -115,6 +117,7 @@ def load_invoker_settings(environ: Mapping[str, str]) -> InvokerSettings:
         cluster=environ.get("WHISK_INVOKER_CLUSTER") or environ.get("WHISK_KAFKA_TOPIC_PREFIX", ""),
         health_port=health_port,
         health_host=environ.get("WHISK_INVOKER_HEALTH_HOST") or "0.0.0.0",
+        parameter_encryption=base.parameter_encryption,
     )
 
 
@@ -230,6 +233,7 @@ async def build_invoker_service(
         min_action_memory_mb=settings.min_action_memory_mb,
         ping_interval_s=settings.ping_interval_s,
         topic_prefix=settings.topic_prefix,
+        parameter_encryption=settings.parameter_encryption,
     )
     instance = InvokerInstanceId(
         settings.instance,

@@ -44,7 +44,7 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import structlog
@@ -67,6 +67,7 @@ from whisk.entities.activation import (
     application_error,
     whisk_error,
 )
+from whisk.entities.encryption import ParameterEncryption
 from whisk.entities.runtimes import RuntimeManifest
 from whisk.errors import InvalidArgument, MalformedRequest, PayloadTooLarge, WhiskError
 from whisk.messages import (
@@ -99,6 +100,8 @@ class InvokerServiceConfig:
     action_cache_size: int = 1024
     dedup_size: int = 10_000
     topic_prefix: str = ""
+    # decrypts the parameters stored encrypted (the controller's key: WHISK_PARAMETER_KEY)
+    parameter_encryption: ParameterEncryption = field(default_factory=ParameterEncryption)
 
     def __post_init__(self) -> None:
         if self.min_action_memory_mb <= 0 or self.ping_interval_s <= 0:
@@ -298,7 +301,9 @@ class InvokerService:
             if isinstance(loaded, ActivationResponse):
                 return failed_activation(message, loaded, self._wall_ms())
             action, revision = loaded
-            request = run_request(message, action, revision, self._config.manifest)
+            request = run_request(
+                message, action, revision, self._config.manifest, self._config.parameter_encryption
+            )
         except WhiskError as exc:
             log.warning("activation cannot run", error=exc.message)
             return failed_activation(message, whisk_error(exc.message), self._wall_ms())

@@ -3,6 +3,8 @@
 SQLite under the state directory, the controller on ``--port``; a ``guest`` namespace with a
 fresh key on first start, written to ``DIR/.wskprops`` and, when none exists, to
 ``~/.wskprops``. The key is never hard-coded: a missing or stale key file gets a new key.
+Parameters are encrypted at rest with a key made on first start in ``DIR/parameter.key``
+(``standalone/parameter_key.py``) unless ``WHISK_PARAMETER_KEY`` is set.
 
 Where the invoker runs (``--invoker``, or ``WHISK_STANDALONE_INVOKER``):
 
@@ -46,6 +48,7 @@ from controller.main import RunningController, start_controller
 from controller.throttle import MemoryThrottleCounter
 from invoker.main import InvokerSettings, build_invoker_service, load_invoker_settings
 from invoker.service import InvokerService
+from standalone.parameter_key import with_parameter_key
 from standalone.wskprops import read_wskprops, write_wskprops
 from whisk import eventloop
 from whisk.bus import open_bus
@@ -324,6 +327,8 @@ def standalone(port: int, host: str, state_dir: Path | None, invoker_mode: str |
     if not environ.get("WHISK_DB_URL"):
         environ["WHISK_DB_URL"] = f"sqlite+aiosqlite:///{state_dir / 'whisk.db'}"
     environ.setdefault("WHISK_LOG_FORMAT", "console")
+    # parameters are encrypted at rest by default here, with a key kept in the state dir
+    environ = with_parameter_key(environ, state_dir)
     settings = load_settings(environ).with_changes(port=port, host=host)
     # containers of another standalone on this host (another state dir) are not our orphans
     cluster = "sa" + hashlib.sha256(str(state_dir).encode()).hexdigest()[:8]

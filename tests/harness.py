@@ -42,6 +42,7 @@ class Stack:
     env: dict[str, str]
     home: Path
     apihosts: list[str] = field(default_factory=list)  # every controller (distributed)
+    health: dict[str, str] = field(default_factory=dict)  # invoker -> its /ping and /metrics
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     logs: dict[str, Path] = field(default_factory=dict)
     commands: dict[str, tuple[list[str], dict[str, str]]] = field(default_factory=dict)
@@ -207,7 +208,10 @@ def start_distributed(
     invokers: int = 2,
     controllers: int = 1,
     extra_env: dict[str, str] | None = None,
+    health_ports: bool = False,
 ) -> Stack:
+    """``health_ports``: each invoker serves /ping and /metrics on a port of its own, listed in
+    ``stack.health``."""
     db_url = asyncio.run(_create_database(pg_url, f"whisk_{uuid.uuid4().hex[:10]}"))
     port = free_port()
     env = {
@@ -232,6 +236,10 @@ def start_distributed(
             "WHISK_INVOKER_USER_MEMORY_MB": "1024",
             "WHISK_API_HOST": stack.apihost,
         }
+        if health_ports:
+            inv_port = free_port()
+            inv_env["WHISK_INVOKER_HEALTH_PORT"] = str(inv_port)
+            stack.health[f"invoker{n}"] = f"http://127.0.0.1:{inv_port}"
         _spawn(stack, f"invoker{n}", [PY, "-m", "invoker.main"], inv_env)
     for host in stack.apihosts:
 

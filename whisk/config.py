@@ -12,9 +12,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from whisk.entities.encryption import ParameterEncryption, load_parameter_encryption
 from whisk.entities.limits import MB, LimitRanges, Range
 from whisk.entities.namespace_limits import NamespaceLimits
 from whisk.entities.runtimes import RuntimeManifest
+from whisk.errors import InvalidArgument
 from whisk.store import default_db_url
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +59,8 @@ class Settings:
     # throttle counts answered from memory and reconciled with the database this often
     # (controller/admission.py); 0 counts in the database on every request instead
     admission_sync_ms: int = 50
+    # action and package parameters encrypted at rest (WHISK_PARAMETER_KEY); off by default
+    parameter_encryption: ParameterEncryption = field(default_factory=ParameterEncryption)
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -123,6 +127,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     for name in ("WHISK_PENDING_SWEEP_SECONDS", "WHISK_PENDING_GRACE_SECONDS"):
         if env_float(environ, name, 0.0) < 0:
             raise SettingsError(f"{name} must not be negative, got {environ[name]!r}")
+    try:
+        encryption = load_parameter_encryption(environ)
+    except InvalidArgument as exc:
+        raise SettingsError(exc.message) from None  # names the variable, never the key
     return Settings(
         db_url=default_db_url(environ),
         bus_url=environ.get("WHISK_BUS_URL", "memory://"),
@@ -147,4 +155,5 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         pending_grace_seconds=env_float(environ, "WHISK_PENDING_GRACE_SECONDS", 120.0),
         admission_sync_ms=env_int(environ, "WHISK_ADMISSION_SYNC_MS", 50),
         runtimes_manifest=Path(environ.get("WHISK_RUNTIMES_MANIFEST") or DEFAULT_RUNTIMES_MANIFEST),
+        parameter_encryption=encryption,
     )

@@ -15,7 +15,7 @@ from controller.api.http import (
 )
 from controller.api.query import parse_bool, parse_page, parse_timeout
 from controller.apigw.cleanup import forget_action
-from controller.entities import existing_for_put, key_of, load, save
+from controller.entities import existing_for_put, key_of, load, locked, save
 from controller.invocation import check_payload
 from controller.requests import InvocationRequest, InvokeOutcome
 from controller.resolve import resolve_action, resolve_package
@@ -110,6 +110,7 @@ async def put_action(request: web.Request) -> web.Response:
         raise InvalidArgument(problem)
     if isinstance(action.exec, SequenceExec):
         await check_sequence(ctl.store, who, action)
+    action = locked(action, ctl.settings.parameter_encryption)
     stored = await save(ctl.store, Collection.ACTIONS, action, previous)
     return json_response(stored.to_json())
 

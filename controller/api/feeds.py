@@ -54,7 +54,10 @@ def feed_action_handler(package: str, feed: str) -> Handler:
         resolved = await resolve_action(
             ctl.store, who, FullyQualifiedName(SYSTEM_NAMESPACE, feed, package)
         )
-        params = {**resolved.parameters.as_dict(), **_params(await read_json(request))}
+        given = _params(await read_json(request))
+        # the feed runs here, in the controller: its parameters are decrypted here
+        own = ctl.settings.parameter_encryption.unlock(resolved.parameters.without(given))
+        params = {**own.as_dict(), **given}
         start = now_ms()
         try:
             owner = await owner_of(ctl.store, params.get("authKey"))

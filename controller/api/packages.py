@@ -8,7 +8,7 @@ from aiohttp import web
 from controller.api.auth import require_own, resolve_namespace
 from controller.api.http import controller, identity, json_response, read_json
 from controller.api.query import parse_bool, parse_page
-from controller.entities import existing_for_put, key_of, load, save
+from controller.entities import existing_for_put, key_of, load, locked, save
 from controller.resolve import resolve_package
 from whisk.entities import messages as ow
 from whisk.entities.action import Action
@@ -85,6 +85,7 @@ async def put_package(request: web.Request) -> web.Response:
     package = Package.from_put(fqn, body, ctl.rules_for(who), previous.entity if previous else None)
     if package.binding is not None:
         await _check_binding(request, package)
+    package = locked(package, ctl.settings.parameter_encryption)
     stored = await save(ctl.store, Collection.PACKAGES, package, previous)
     return json_response(stored.to_json())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -19,7 +20,10 @@ class AuthRequirement:
     secret: str = ""
 
     def secret_matches(self, header: str | None) -> bool:
-        return self.kind is AuthKind.SECRET and header is not None and header == self.secret
+        """Compared in constant time, as the keys are (``verify_secret``)."""
+        if self.kind is not AuthKind.SECRET or header is None:
+            return False
+        return hmac.compare_digest(header.encode(), self.secret.encode())
 
 
 def auth_requirement(annotation: Any) -> AuthRequirement:

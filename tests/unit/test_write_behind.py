@@ -192,6 +192,18 @@ async def test_remembered_records_are_readable_for_a_while() -> None:
     await store.close()
 
 
+async def test_remembered_records_are_let_go_once_expired() -> None:
+    # memory follows the last recent_s of completions, not the last recent_max records
+    now = [0.0]
+    store = WriteBehindStore(Recording(), recent_s=1.0, recent_max=100, clock=lambda: now[0])
+    for i in range(10):
+        store.remember(record(f"a{i}", end=5))
+    now[0] = 2.0
+    store.remember(record("b", end=5))
+    assert list(store._recent) == ["b"]
+    await store.close()
+
+
 async def test_sqlite_batch_keeps_final_rows_over_late_pending_ones(tmp_path: Path) -> None:
     from whisk.store import open_store
 

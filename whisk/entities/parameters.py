@@ -1,7 +1,8 @@
 """Parameters and annotations: OpenWhisk's ``[{"key": k, "value": v}]`` lists.
 
 Order is kept (first occurrence of a key wins its position, the last value wins). Parameters
-may carry ``"init": true`` (passed to the container at /init as an environment variable).
+may carry ``"init": true`` (passed to the container at /init as an environment variable) and
+``"encryption": "<scheme>"`` when their value is stored encrypted (``whisk.entities.encryption``).
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ class KeyValue:
     key: str
     value: Any
     init: bool = False
+    encryption: str | None = None  # the scheme of an encrypted value (None: plain)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"key": self.key, "value": self.value}
         if self.init:
             out["init"] = True
+        if self.encryption:
+            out["encryption"] = self.encryption
         return out
 
 
@@ -50,7 +54,10 @@ class Parameters:
             init = entry.get("init", False)
             if not isinstance(init, bool):
                 raise InvalidArgument(f"The 'init' flag of {what} must be a boolean.")
-            merged[entry["key"]] = KeyValue(entry["key"], entry.get("value"), init)
+            encryption = entry.get("encryption")
+            if encryption is not None and not (isinstance(encryption, str) and encryption):
+                raise InvalidArgument(f"The 'encryption' of {what} must name a scheme.")
+            merged[entry["key"]] = KeyValue(entry["key"], entry.get("value"), init, encryption)
         return cls(tuple(merged.values()))
 
     @classmethod

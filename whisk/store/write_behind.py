@@ -157,9 +157,14 @@ class WriteBehindStore:
             del self._queued[record.activation_id]
             self.coalesced += 1
         recent = self._recent
-        recent[record.activation_id] = (self._clock() + self._recent_s, record)
+        now = self._clock()
+        recent[record.activation_id] = (now + self._recent_s, record)
         recent.move_to_end(record.activation_id)
-        while len(recent) > self._recent_max:
+        # the oldest go first: past recent_max, and once expired (the load soak saw a
+        # controller hold the last 4096 records, ~8 MB, long after they stopped being readable)
+        while recent and (
+            len(recent) > self._recent_max or next(iter(recent.values()))[0] <= now
+        ):
             recent.popitem(last=False)
 
     async def complete_pending_activation(self, record: ActivationRecord) -> bool:
