@@ -45,9 +45,11 @@ async def test_api_info_ping_and_openapi(api: Api) -> None:
     assert body["api_version"] == "1.0.0"
     assert await (await api.client.get("/ping")).text() == "pong"
     doc = await (await api.client.get("/api/v1/api-docs")).json()
-    assert doc["openapi"].startswith("3.")
-    assert "/namespaces/{ns}/actions/{package}/{name}" in doc["paths"]
-    assert "post" in doc["paths"]["/namespaces/{ns}/triggers/{name}"]
+    # OpenWhisk's swagger 2.0 shape: its paths, parameter names and security definition
+    assert doc["swagger"] == "2.0" and doc["basePath"] == "/api/v1"
+    assert doc["securityDefinitions"] == {"basicAuth": {"type": "basic"}}
+    assert "/namespaces/{namespace}/actions/{packageName}/{actionName}" in doc["paths"]
+    assert "post" in doc["paths"]["/namespaces/{namespace}/triggers/{triggerName}"]
 
 
 async def test_namespaces_and_limits(api: Api) -> None:
