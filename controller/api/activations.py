@@ -24,10 +24,11 @@ PENDING = "pending"  # query parameter: include records of activations still run
 
 
 def _name_filter(raw: str | None) -> tuple[str | None, str | None]:
-    """``name`` is ``action`` or ``package/action`` -> (package, name)."""
-    if not raw or not raw.strip():
+    """``name`` is ``action`` or ``package/action`` -> (package, name); given empty, it is
+    malformed (as every other query parameter)."""
+    if raw is None:
         return None, None
-    parts = raw.strip("/").split("/")
+    parts = raw.split("/")
     try:
         if len(parts) > 2:
             raise InvalidArgument("too many segments")
