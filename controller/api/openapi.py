@@ -26,15 +26,16 @@ ERROR_TEXT = {
     "404": "Item not found",
     "409": "Conflicting item already exists, or the wrong kind of entity",
     "413": "Request entity too large",
+    "415": "The body is not JSON (its Content-Type says another media type)",
     "429": "Too many requests in a given time period",
     "500": "Server error",
     "502": "The action failed (the body is its activation or result)",
     "503": "Not available right now",
 }
 READ = ("400", "401", "403", "404", "409", "500")
-WRITE = ("400", "401", "403", "404", "409", "413", "500")
-DELETE = ("400", "401", "403", "404", "409", "500")
-RUN = ("400", "401", "403", "404", "409", "413", "429", "500", "503")
+WRITE = ("400", "401", "403", "404", "409", "413", "415", "500")
+DELETE = ("400", "401", "403", "404", "409", "415", "500")
+RUN = ("400", "401", "403", "404", "409", "413", "415", "429", "500", "503")
 
 NAMESPACE = {
     "name": "namespace",
@@ -380,7 +381,7 @@ def _feeds() -> dict[str, Any]:
                     },
                 ],
                 {"200": _returns("The feed's registration or state")},
-                ("400", "401", "403", "404", "409", "500"),
+                ("400", "401", "403", "404", "409", "415", "500"),
                 ref("FeedRequest"),
             )
         }
