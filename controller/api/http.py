@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiohttp import web
@@ -56,6 +57,10 @@ async def read_json_sized(request: web.Request) -> tuple[Any, int]:
     if not raw.strip():
         return None, len(raw)
     check_media_type(request)
+    if ESCAPED_NUL.search(raw):
+        raise MalformedRequest(
+            "The request content was malformed:\nthe character U+0000 (NUL) is not allowed."
+        )
     try:
         return codec.loads(raw), len(raw)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -65,6 +70,10 @@ async def read_json_sized(request: web.Request) -> tuple[Any, int]:
             "The request content was malformed:\nJSON is nested too deeply"
         ) from exc
 
+
+# \u0000 in a JSON string (an odd run of backslashes before u0000): PostgreSQL's JSONB cannot
+# hold it, so every store refuses it alike rather than one of them failing with a 500.
+ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 # Bodies read as JSON whatever they say they are: curl's default for -d, and no type at all.
 LENIENT_MEDIA_TYPES = frozenset(
