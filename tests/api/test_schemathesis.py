@@ -86,6 +86,7 @@ def run_schemathesis(stack: Stack, auth: str, reports: Path) -> tuple[int, dict[
         text=True,
         timeout=400,
         check=False,
+        cwd=reports,  # its cache (.schemathesis/) lands there, not in the work tree
     )
     (reports / "schemathesis.txt").write_text(done.stdout + done.stderr)
     found = sorted(reports.glob("*.json"))
