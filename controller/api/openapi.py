@@ -449,7 +449,12 @@ def openapi_document(version: str, bounds: DocumentBounds) -> dict[str, Any]:
     paths.update(_feeds())
     return {
         "swagger": "2.0",
-        "info": {"title": "Whisk API (OpenWhisk API v1)", "version": version},
+        "info": {
+            "title": "Whisk API (OpenWhisk API v1)",
+            "version": version,
+            "description": "Unknown query parameters and body fields are ignored; a JSON body "
+            "may not contain U+0000 in any string.",
+        },
         "basePath": "/api/v1",
         "consumes": JSON,
         "securityDefinitions": {"basicAuth": {"type": "basic"}},
