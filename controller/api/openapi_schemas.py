@@ -11,7 +11,7 @@ from controller.api.query import INT64_MAX
 from whisk.entities.limits import LimitRanges
 from whisk.entities.names import NAME_MAX_LENGTH
 
-# whisk.entities.names' rule, as an ECMA pattern (``\w`` is a word character there too)
+# whisk.entities.names' rule, as an ECMA pattern (``\w`` is ASCII there as in OpenWhisk's Java)
 NAME_PATTERN = r"^(?:\w|\w[\w@ .&-]{0,254}[\w@.&-])$"
 NAMESPACE_PATTERN = r"^(?:_|\w|\w[\w@ .&-]{0,254}[\w@.&-])$"
 SEMVER_PATTERN = r"^\d+\.\d+\.\d+$"

@@ -51,6 +51,8 @@ BAD_NAMES = {
     "leading at": "@a",
     "percent": "a%25",
     "emoji": "%F0%9F%92%A9",
+    "a letter outside ASCII": "%C3%BD",
+    "a digit outside ASCII": "%C2%BE",
     "invalid UTF-8": "%C0%AF",
     "backslash": "a%5Cb",
 }
