@@ -6,12 +6,13 @@ from __future__ import annotations
 from aiohttp import web
 
 import whisk
-from controller.api.http import controller, json_response
-from controller.api.openapi import openapi_document
+from controller.api.http import AUTH_KEY, controller, json_response
+from controller.api.openapi import for_namespace, openapi_document
 from controller.api.openapi_schemas import DocumentBounds
 from controller.context import Controller
 from whisk.entities.exec import MAX_SEQUENCE_LENGTH
 from whisk.entities.namespace_limits import NamespaceLimits
+from whisk.errors import WhiskError
 
 
 def info_limits(limits: NamespaceLimits) -> dict[str, int]:
@@ -111,7 +112,15 @@ def document_bounds(ctl: Controller) -> DocumentBounds:
 
 
 async def api_docs(request: web.Request) -> web.Response:
-    return json_response(openapi_document(whisk.__version__, document_bounds(controller(request))))
+    """The document; asked for with a valid key, its namespace parameters name the namespaces
+    that key may use (``_`` and its own), so what a client generates from it is entitled. The
+    route stays open: without a key (or with a bad one) the parameter is any namespace name."""
+    doc = openapi_document(whisk.__version__, document_bounds(controller(request)))
+    try:
+        who = await request.app[AUTH_KEY].optional(request)
+    except WhiskError:
+        who = None
+    return json_response(doc if who is None else for_namespace(doc, who.namespace))
 
 
 def add_routes(app: web.Application) -> None:

@@ -17,7 +17,7 @@ from controller.api.openapi_schemas import (
     path_name,
     ref,
 )
-from whisk.entities.names import NAME_MAX_LENGTH
+from whisk.entities.names import DEFAULT_NAMESPACE, NAME_MAX_LENGTH
 
 ERROR_TEXT = {
     "400": "Bad request",
@@ -386,6 +386,38 @@ def _feeds() -> dict[str, Any]:
             )
         }
     }
+
+
+# Reads another namespace may answer (its published packages and their actions)
+SHARED = frozenset(
+    {
+        "getAllPackages",
+        "getPackageByName",
+        "getActionsInPackage",
+        "getActionByName",
+        "getActionByNameInPackage",
+        "invokeAction",
+        "invokeActionInPackage",
+    }
+)
+
+
+def for_namespace(doc: dict[str, Any], namespace: str) -> dict[str, Any]:
+    """``doc`` for a caller of ``namespace``: on every route that only serves the key's own
+    namespace, the namespace parameter is ``_`` or that namespace (an operation's parameter
+    overrides its path's). Shared reads and web actions keep any namespace."""
+    entitled = {**NAMESPACE, "enum": [DEFAULT_NAMESPACE, namespace]}
+    paths: dict[str, Any] = {}
+    for path, item in doc["paths"].items():
+        at_path = any(p is NAMESPACE for p in item.get("parameters", []))
+        paths[path] = dict(item)
+        for method, op in item.items():
+            if method == "parameters" or op.get("operationId") in SHARED:
+                continue
+            own = [p for p in op["parameters"] if p is not NAMESPACE]
+            if at_path or len(own) < len(op["parameters"]):
+                paths[path][method] = {**op, "parameters": [entitled, *own]}
+    return {**doc, "paths": paths}
 
 
 def openapi_document(version: str, bounds: DocumentBounds) -> dict[str, Any]:
