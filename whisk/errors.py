@@ -4,7 +4,8 @@
     ├── RequestError                the caller sent something we cannot accept
     │   ├── InvalidArgument         a value breaks a rule (bad name, limit out of range, ...)
     │   ├── MalformedRequest        the body or a query parameter cannot be parsed
-    │   └── PayloadTooLarge         a size limit was exceeded
+    │   ├── PayloadTooLarge         a size limit was exceeded
+    │   └── UnsupportedMediaType    a body of a media type the route does not read
     ├── Unauthenticated             no credentials, or credentials we do not know
     ├── Forbidden                   known credentials, but not entitled to the resource
     ├── NotFound                    the entity does not exist
@@ -44,6 +45,10 @@ class InvalidArgument(RequestError):
 
 class MalformedRequest(RequestError):
     pass
+
+
+class UnsupportedMediaType(RequestError):
+    """A body of a media type the route does not read (415)."""
 
 
 class PayloadTooLarge(RequestError):

@@ -24,10 +24,11 @@ PENDING = "pending"  # query parameter: include records of activations still run
 
 
 def _name_filter(raw: str | None) -> tuple[str | None, str | None]:
-    """``name`` is ``action`` or ``package/action`` -> (package, name)."""
-    if not raw or not raw.strip():
+    """``name`` is ``action`` or ``package/action`` -> (package, name); given empty, it is
+    malformed (as every other query parameter)."""
+    if raw is None:
         return None, None
-    parts = raw.strip("/").split("/")
+    parts = raw.split("/")
     try:
         if len(parts) > 2:
             raise InvalidArgument("too many segments")
@@ -48,12 +49,15 @@ async def list_activations(request: web.Request) -> web.Response:
     if page.count and docs:
         raise InvalidArgument(ow.DOCS_NOT_ALLOWED_WITH_COUNT)
     package, name = _name_filter(query.get("name"))
+    since, upto = parse_epoch(query, "since"), parse_epoch(query, "upto")
+    if since is not None and upto is not None and since > upto:
+        raise InvalidArgument(f"The parameter 'since' ({since}) is after 'upto' ({upto}).")
     filters = ActivationQuery(
         namespace=namespace,
         name=name,
         package=package,
-        since=parse_epoch(query, "since"),
-        upto=parse_epoch(query, "upto"),
+        since=since,
+        upto=upto,
         skip=page.skip,
         limit=page.limit,
         include_pending=parse_bool(query, PENDING),

@@ -15,6 +15,7 @@ REALM = 'Basic realm="OpenWhisk secure realm"'
 
 STATUS_BY_ERROR: tuple[tuple[type[errors.WhiskError], int], ...] = (
     (errors.PayloadTooLarge, 413),
+    (errors.UnsupportedMediaType, 415),
     (errors.RequestError, 400),
     (errors.Unauthenticated, 401),
     (errors.Forbidden, 403),
@@ -32,6 +33,7 @@ DEFAULT_MESSAGES = {
     404: "The requested resource does not exist.",
     405: "The requested method is not allowed for this resource.",
     413: "The request content was too large.",
+    415: "The request's Content-Type is not supported.",
     500: "An internal error occurred.",
     503: errors.Unavailable.default_message,
 }

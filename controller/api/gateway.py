@@ -55,7 +55,7 @@ async def _web_params(request: web.Request) -> dict[str, Any]:
     if raw:
         try:
             body = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             body = None
         if isinstance(body, dict):
             params.update(body)

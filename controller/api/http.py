@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiohttp import web
@@ -9,7 +10,7 @@ from aiohttp import web
 from controller.api.auth import Authenticator
 from controller.context import Controller
 from whisk import codec
-from whisk.errors import MalformedRequest, PayloadTooLarge
+from whisk.errors import MalformedRequest, PayloadTooLarge, UnsupportedMediaType
 from whisk.metrics import Metrics
 from whisk.store.ports import Identity
 
@@ -55,10 +56,42 @@ async def read_json_sized(request: web.Request) -> tuple[Any, int]:
         raise too_large(request) from exc
     if not raw.strip():
         return None, len(raw)
+    check_media_type(request)
+    if ESCAPED_NUL.search(raw):
+        raise MalformedRequest(
+            "The request content was malformed:\nthe character U+0000 (NUL) is not allowed."
+        )
     try:
         return codec.loads(raw), len(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedRequest(f"The request content was malformed:\n{exc}") from exc
+    except RecursionError as exc:
+        raise MalformedRequest(
+            "The request content was malformed:\nJSON is nested too deeply"
+        ) from exc
+
+
+# \u0000 in a JSON string (an odd run of backslashes before u0000): PostgreSQL's JSONB cannot
+# hold it, so every store refuses it alike rather than one of them failing with a 500.
+ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+# Bodies read as JSON whatever they say they are: curl's default for -d, and no type at all.
+LENIENT_MEDIA_TYPES = frozenset(
+    {"", "application/json", "application/x-www-form-urlencoded", "application/octet-stream"}
+)
+
+
+def check_media_type(request: web.Request) -> None:
+    """A body that declares another media type (XML, text, multipart...) is refused with 415,
+    as OpenWhisk refuses a non-JSON entity; ``application/*+json`` is JSON."""
+    media = request.content_type.lower() if "Content-Type" in request.headers else ""
+    if media in LENIENT_MEDIA_TYPES or (
+        media.startswith("application/") and media.endswith("+json")
+    ):
+        return
+    raise UnsupportedMediaType(
+        "The request's Content-Type is not supported. Expected:\napplication/json"
+    )
 
 
 def too_large(request: web.Request) -> PayloadTooLarge:

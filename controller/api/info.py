@@ -6,10 +6,13 @@ from __future__ import annotations
 from aiohttp import web
 
 import whisk
-from controller.api.http import controller, json_response
-from controller.api.openapi import openapi_document
+from controller.api.http import AUTH_KEY, controller, json_response
+from controller.api.openapi import for_namespace, openapi_document
+from controller.api.openapi_schemas import DocumentBounds
+from controller.context import Controller
 from whisk.entities.exec import MAX_SEQUENCE_LENGTH
 from whisk.entities.namespace_limits import NamespaceLimits
+from whisk.errors import WhiskError
 
 
 def info_limits(limits: NamespaceLimits) -> dict[str, int]:
@@ -92,8 +95,32 @@ async def ready(request: web.Request) -> web.Response:
     return json_response({"unhealthy": f"{up}/{total}"}, status=500)
 
 
+def document_bounds(ctl: Controller) -> DocumentBounds:
+    """What the served document states: the code kinds a PUT may name (each runtime that is
+    neither deprecated nor in need of a ``main``, and ``<family>:default``) and the system's
+    limit ranges."""
+    runtimes = [k for k in ctl.manifest.kinds.values() if not k.deprecated and not k.require_main]
+    families = sorted({k.family for k in runtimes})
+    kinds = [*(k.kind for k in runtimes), *(f"{f}:default" for f in families)]
+    settings = ctl.settings
+    return DocumentBounds(
+        kinds=tuple(kinds),
+        ranges=settings.system_limits.ranges,
+        max_blocking_wait_ms=settings.max_blocking_wait_ms,
+        list_max_limit=settings.list_max_limit,
+    )
+
+
 async def api_docs(request: web.Request) -> web.Response:
-    return json_response(openapi_document(whisk.__version__))
+    """The document; asked for with a valid key, its namespace parameters name the namespaces
+    that key may use (``_`` and its own), so what a client generates from it is entitled. The
+    route stays open: without a key (or with a bad one) the parameter is any namespace name."""
+    doc = openapi_document(whisk.__version__, document_bounds(controller(request)))
+    try:
+        who = await request.app[AUTH_KEY].optional(request)
+    except WhiskError:
+        who = None
+    return json_response(doc if who is None else for_namespace(doc, who.namespace))
 
 
 def add_routes(app: web.Application) -> None:

@@ -63,7 +63,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as exc:  # route misses, wrong methods
         if exc.status < 400:
             raise
-        return error_response(exc.status, None, tid)
+        allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        return error_response(exc.status, None, tid, allow)
     except Exception:
         log.exception("unhandled error", path=request.path, method=request.method)
         return error_response(500, None, tid)

@@ -1,6 +1,6 @@
 """Query-parameter parsing with OpenWhisk's rules and messages (pure).
 
-A value that does not parse answers 400 with OpenWhisk's framing,
+A value that does not parse, the empty value included, answers 400 with OpenWhisk's framing,
 ``The query parameter '<name>' was malformed:\\n<why>``.
 """
 
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from whisk.entities import messages as ow
 from whisk.errors import InvalidArgument
 
-_TRUE = ("true", "yes", "on", "1")
-_FALSE = ("false", "no", "off", "0")
+_TRUE = "true"
+_FALSE = "false"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,27 +28,34 @@ def malformed(name: str, why: str) -> InvalidArgument:
 
 
 def parse_bool(query: Mapping[str, str], name: str, default: bool = False) -> bool:
+    """``true`` or ``false`` in any case (the served document's enum; ``True`` is what Python
+    clients send); absent is ``default``. Anything else, the empty value included, is a 400:
+    a flag that does not say what it means is not guessed at."""
     raw = query.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     lowered = raw.lower()
-    if lowered in _TRUE:
+    if lowered == _TRUE:
         return True
-    if lowered in _FALSE:
+    if lowered == _FALSE:
         return False
     raise malformed(name, f"'{raw}' is not a valid Boolean value")
 
 
+INT64_MAX = 2**63 - 1  # what the stores hold (OpenWhisk's Long): beyond it is not a number here
+
+
 def _int(raw: str) -> int | None:
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         return None
+    return value if -INT64_MAX - 1 <= value <= INT64_MAX else None
 
 
 def parse_int(query: Mapping[str, str], name: str, collection: str) -> int | None:
     raw = query.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
     value = _int(raw)
     if value is None:
@@ -59,10 +66,10 @@ def parse_int(query: Mapping[str, str], name: str, collection: str) -> int | Non
 def parse_epoch(query: Mapping[str, str], name: str) -> int | None:
     """``since`` / ``upto``: epoch milliseconds (OpenWhisk's text says seconds)."""
     raw = query.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
     value = _int(raw)
-    if value is None:
+    if value is None or value < 0:
         raise malformed(name, ow.bad_epoch(raw))
     return value
 
@@ -70,7 +77,7 @@ def parse_epoch(query: Mapping[str, str], name: str) -> int | None:
 def parse_timeout(query: Mapping[str, str], max_ms: int) -> int | None:
     """The invoke ``timeout``: an integer of milliseconds in 1..``max_ms``."""
     raw = query.get("timeout")
-    if raw is None or raw == "":
+    if raw is None:
         return None
     value = _int(raw)
     if value is None or not 0 < value <= max_ms:

@@ -86,7 +86,7 @@ def _body_params(request: WebRequest) -> tuple[dict[str, Any], str | None]:
             raise MalformedRequest("The request content was malformed: not UTF-8.")
         try:
             value = json.loads(text)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # too deeply nested is malformed too
             raise MalformedRequest(f"The request content was malformed:\n{exc}") from exc
         if isinstance(value, dict):
             return value, None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.api.conftest import Api, action_body
 
 
@@ -45,9 +47,11 @@ async def test_api_info_ping_and_openapi(api: Api) -> None:
     assert body["api_version"] == "1.0.0"
     assert await (await api.client.get("/ping")).text() == "pong"
     doc = await (await api.client.get("/api/v1/api-docs")).json()
-    assert doc["openapi"].startswith("3.")
-    assert "/namespaces/{ns}/actions/{package}/{name}" in doc["paths"]
-    assert "post" in doc["paths"]["/namespaces/{ns}/triggers/{name}"]
+    # OpenWhisk's swagger 2.0 shape: its paths, parameter names and security definition
+    assert doc["swagger"] == "2.0" and doc["basePath"] == "/api/v1"
+    assert doc["securityDefinitions"] == {"basicAuth": {"type": "basic"}}
+    assert "/namespaces/{namespace}/actions/{packageName}/{actionName}" in doc["paths"]
+    assert "post" in doc["paths"]["/namespaces/{namespace}/triggers/{triggerName}"]
 
 
 async def test_namespaces_and_limits(api: Api) -> None:
@@ -101,3 +105,20 @@ async def test_invoker_admin_routes_report_health(api: Api) -> None:
     resp = await api.client.get("/invokers/ready")
     assert resp.status == 500
     assert await resp.json() == {"unhealthy": "0/0"}
+
+
+async def test_api_docs_name_the_callers_namespaces_when_asked_with_a_key(api: Api) -> None:
+    def namespace_of(doc: dict[str, Any], path: str, method: str) -> dict[str, Any]:
+        item = doc["paths"][path]
+        params = [*item[method]["parameters"], *item.get("parameters", [])]
+        return next(p for p in params if p["name"] == "namespace")
+
+    anonymous = await (await api.client.get("/api/v1/api-docs")).json()
+    mine = await (await api.guest.call("GET", "/api/v1/api-docs")).json()
+    put = ("/namespaces/{namespace}/triggers/{triggerName}", "put")
+    shared = ("/namespaces/{namespace}/packages", "get")  # others' published packages
+    assert "enum" not in namespace_of(anonymous, *put)
+    assert namespace_of(mine, *put)["enum"] == ["_", "guest"]
+    assert "enum" not in namespace_of(mine, *shared)
+    bad = {"Authorization": "Basic bm90OmF1c2Vy"}  # a key nobody has: still the open document
+    assert await (await api.client.get("/api/v1/api-docs", headers=bad)).json() == anonymous

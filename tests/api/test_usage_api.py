@@ -92,7 +92,7 @@ async def test_usage_refuses_bad_windows_in_openwhisk_shape(api: Api) -> None:
 
 async def test_usage_is_in_the_served_openapi_document(api: Api) -> None:
     doc = await (await api.client.get("/api/v1/api-docs")).json()
-    op = doc["paths"]["/namespaces/{ns}/usage"]["get"]
-    assert [p["name"] for p in op["parameters"]] == ["ns", "since", "upto"]
-    schema = op["responses"]["200"]["content"]["application/json"]["schema"]
+    op = doc["paths"]["/namespaces/{namespace}/usage"]["get"]
+    assert [p["name"] for p in op["parameters"]] == ["namespace", "since", "upto"]
+    schema = op["responses"]["200"]["schema"]
     assert {"gbSeconds", "billedMs", "actions"} <= set(schema["properties"])

@@ -48,6 +48,8 @@ def put_version(body: Mapping[str, Any]) -> SemVer | None:
 def put_parameters(body: Mapping[str, Any], key: str, max_bytes: int) -> Parameters | None:
     if key not in body or body[key] is None:
         return None
+    if not isinstance(body[key], list):  # the wire form is a list, as OpenWhisk reads it
+        raise InvalidArgument(f"The {key} must be a list of key/value pairs.")
     params = Parameters.from_json(body[key], key)
     size = params.size_bytes()
     if size > max_bytes:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from whisk.entities import messages as ow
+from whisk.entities.archive import check_archive
 from whisk.entities.names import FullyQualifiedName
 from whisk.entities.runtimes import BLACKBOX, SEQUENCE, RuntimeManifest
 from whisk.errors import InvalidArgument, MalformedRequest, PayloadTooLarge
@@ -142,16 +143,14 @@ def exec_from_json(
         raise PayloadTooLarge(
             f"exec larger than allowed: {len(code.encode())} > {max_code_bytes} bytes."
         )
+    binary = code is not None and looks_binary(code)
+    if code is not None and binary:
+        check_archive(code)
     if kind == BLACKBOX:
         image = value.get("image")
         if not isinstance(image, str) or not image.strip():
             raise InvalidArgument("The blackbox exec requires an 'image'.")
-        return BlackboxExec(
-            image=image.strip(),
-            code=code or None,
-            binary=looks_binary(code) if code else False,
-            main=main,
-        )
+        return BlackboxExec(image=image.strip(), code=code or None, binary=binary, main=main)
     runtime = manifest.resolve(kind)
     if code is None:
         # only a missing (or non-string) code is an error: the empty string is legal code
@@ -162,7 +161,7 @@ def exec_from_json(
         )
     if runtime.require_main and not main:
         raise InvalidArgument(f"The kind '{runtime.kind}' requires a 'main' entry point.")
-    return CodeExec(kind=runtime.kind, code=code, binary=looks_binary(code), main=main)
+    return CodeExec(kind=runtime.kind, code=code, binary=binary, main=main)
 
 
 def exec_from_stored(value: Mapping[str, Any]) -> Exec:

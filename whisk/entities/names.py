@@ -16,7 +16,8 @@ from whisk.errors import InvalidArgument
 NAME_MAX_LENGTH = 256
 DEFAULT_NAMESPACE = "_"
 RESERVED_PACKAGE = "default"
-_NAME_RE = re.compile(r"\A([\w]|[\w][\w@ .&-]{0,254}[\w@.&-])\Z")
+# re.ASCII: \w is [A-Za-z0-9_], as in OpenWhisk's Java pattern (and the served document's)
+_NAME_RE = re.compile(r"\A([\w]|[\w][\w@ .&-]{0,254}[\w@.&-])\Z", re.ASCII)
 
 
 def check_name(value: object, what: str = "name") -> str:
