@@ -258,3 +258,27 @@ async def test_activation_store_lists_and_counts_pending_only_when_asked(store: 
     assert await store.count_activations(everything) == 4
     named = ActivationQuery(namespace=NS, name="hello", skip=1)
     assert ids(await store.list_activations(named)) == [1]
+
+
+async def test_activation_store_keeps_a_record_whose_result_and_logs_hold_a_nul(
+    store: Store,
+) -> None:
+    """An action may return or log U+0000 (the API refuses it on input, an action's output is
+    not checked): the record lands on every store, the NUL kept where the database can hold
+    it and U+FFFD on PostgreSQL (JSONB cannot), and the records beside it land too."""
+    hostile = dataclasses.replace(
+        record(1),
+        doc={
+            "response": {"result": {"a\x00key": "nul\x00here", "escaped": "\\u0000 as text"}},
+            "logs": ["line with \x00 in it"],
+        },
+    )
+    await store.put_activations([hostile, record(2)])
+    got = await store.get_activation(NS, hostile.activation_id)
+    assert got is not None
+    result = got.doc["response"]["result"]
+    assert result["escaped"] == "\\u0000 as text"  # a backslash and "u0000" are text, kept
+    assert set(result) in ({"a\x00key", "escaped"}, {"a\ufffdkey", "escaped"})
+    assert result.get("a\x00key", result.get("a\ufffdkey")) in ("nul\x00here", "nul\ufffdhere")
+    assert got.doc["logs"][0] in ("line with \x00 in it", "line with \ufffd in it")
+    assert await store.get_activation(NS, f"{2:032x}") is not None

@@ -14,6 +14,7 @@ SQLite ``BEGIN IMMEDIATE`` so that writers queue for the lock instead of failing
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 import time
 from collections.abc import Callable
@@ -53,6 +54,22 @@ class Runner:
 def _json_text(value: Any) -> str:
     """JSON columns through msgspec (whisk.codec), as text for the drivers."""
     return codec.dumps(value).decode()
+
+
+# ``\u0000`` in a JSON string: an odd run of backslashes before ``u0000`` (an even run is an
+# escaped backslash followed by the text "u0000").
+_ESCAPED_NUL = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def _jsonb_text(value: Any) -> str:
+    """JSON columns for PostgreSQL: JSONB cannot hold U+0000, so a NUL in a string (an action's
+    result or log line: the API refuses it on input) is stored as U+FFFD. Without this one
+    record would fail its whole write-behind batch, over and over, and no record of that
+    process would land."""
+    raw = codec.dumps(value)
+    if b"\\u0000" in raw:
+        raw = _ESCAPED_NUL.sub(rb"\1\\ufffd", raw)
+    return raw.decode()
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -198,7 +215,7 @@ class AsyncRunner(Runner):
             url,
             pool_size=10,
             max_overflow=10,
-            json_serializer=_json_text,
+            json_serializer=_jsonb_text,
             json_deserializer=codec.loads,
         )
         self.dialect = self.engine.dialect.name
