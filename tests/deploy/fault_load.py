@@ -39,6 +39,7 @@ class Ledger:
 
     accepted: dict[str, float] = field(default_factory=dict)
     final: dict[str, tuple[str, float, float]] = field(default_factory=dict)
+    ends: dict[str, float] = field(default_factory=dict)  # id -> its record's end (seconds)
     refused: Counter[str] = field(default_factory=Counter)
     dropped: int = 0
     unreachable: int = 0
@@ -71,6 +72,7 @@ class Ledger:
         status = record["response"]["status"]
         if status != "pending" and aid not in self.final:
             self.final[aid] = (status, at, record["start"] / 1000)
+            self.ends[aid] = record["end"] / 1000
 
 
 class Load:

@@ -40,6 +40,8 @@ The table (``tests/reliability_report.py``) is printed in pytest's terminal summ
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -67,7 +69,12 @@ from tests.harness import Stack, free_port, start_distributed
 from tests.metrics_text import samples
 from tests.reliability_report import report
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.reliability]
+pytestmark = [
+    pytest.mark.kafka,
+    pytest.mark.postgres,
+    pytest.mark.reliability,
+    pytest.mark.timeout(300),  # a stack, often a broker or a server, then the fault
+]
 
 FAULT_HEADER = (
     "fault", "accepted", "completed", "failed-with-record", "lost", "duplicated",
@@ -143,8 +150,11 @@ async def conclude(
     lost = await load.watcher.settle(give_up_at=time.time() + SETTLE_BOUND_S + 30)
     ids = set(ledger.accepted) | load.watcher.extra
     # seconds from the later of the fault's end and the activation's start to its record
+    # (first seen final; for records found in the listing only at the end, their own end)
+    extra = load.watcher.extra
     lateness = {
-        aid: seen - max(start, cleared_at) for aid, (_, seen, start) in ledger.final.items()
+        aid: (ledger.ends[aid] if aid in extra else seen) - max(start, cleared_at)
+        for aid, (_, seen, start) in ledger.final.items()
     }
     late = {aid: round(s, 1) for aid, s in lateness.items() if s > SETTLE_BOUND_S}
     taken = taken_by_invokers(stack)
@@ -199,7 +209,11 @@ async def test_kill_9_invoker_mid_run(two_invokers: Stack, session: aiohttp.Clie
     load = Load(c.load, NAMES)
     await warm(c, load)
     load.start()
-    await asyncio.sleep(2.5)
+    await asyncio.sleep(1.5)
+    for i, name in enumerate(NAMES * 2):  # a burst: both invokers busy when the kill comes
+        status, reply = await c.load.call("POST", f"actions/{name}", {"burst": i})
+        load.ledger.note(status, reply, False)
+    await asyncio.sleep(0.7)
     fault_at = time.time()
     stack.kill("invoker0")
     recovered = await c.recovery_s(fault_at, 30)
@@ -301,7 +315,8 @@ def postgres_stack(
 ) -> Iterator[tuple[Stack, PrivatePostgres]]:
     kafka = request.getfixturevalue("kafka_bootstrap")
     request.getfixturevalue("postgres_url")  # PostgreSQL is installed (or CI fails here)
-    server = PrivatePostgres(free_port(), tmp_path_factory.mktemp("pg-fault"))
+    # not under pytest's temporary directory: the server runs as the postgres user
+    server = PrivatePostgres(free_port(), Path(tempfile.mkdtemp(prefix="whisk-pg-fault-")))
     server.run("start")
     try:
         stack = start_distributed(
@@ -313,6 +328,7 @@ def postgres_stack(
             stack.stop()
     finally:
         server.run("stop")
+        shutil.rmtree(server.state, ignore_errors=True)
 
 
 async def test_postgres_stopped_and_restarted_under_load(
