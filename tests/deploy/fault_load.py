@@ -40,6 +40,7 @@ class Ledger:
     accepted: dict[str, float] = field(default_factory=dict)
     final: dict[str, tuple[str, float, float]] = field(default_factory=dict)
     ends: dict[str, float] = field(default_factory=dict)  # id -> its record's end (seconds)
+    errors: dict[str, str] = field(default_factory=dict)  # id -> a failed record's error
     refused: Counter[str] = field(default_factory=Counter)
     dropped: int = 0
     unreachable: int = 0
@@ -73,6 +74,10 @@ class Ledger:
         if status != "pending" and aid not in self.final:
             self.final[aid] = (status, at, record["start"] / 1000)
             self.ends[aid] = record["end"] / 1000
+            if status != "success":
+                result = record["response"].get("result")
+                error = result.get("error") if isinstance(result, dict) else result
+                self.errors[aid] = f"{status}: {error}"
 
 
 class Load:
@@ -279,7 +284,8 @@ class PrivateKafka:
     def run(self, command: str) -> None:
         env = {"WHISK_KAFKA_PORT": str(self.port), "WHISK_KAFKA_DIR": str(self.state)}
         done = _script("kafka.sh", command, env)
-        assert done.returncode == 0, f"kafka.sh {command}: {done.stderr[-3000:]}"
+        said = [line for line in done.stderr.splitlines() if line.startswith("kafka.sh:")]
+        assert done.returncode == 0, f"kafka.sh {command}: {said} {done.stderr[-1500:]}"
 
 
 @dataclass(frozen=True)

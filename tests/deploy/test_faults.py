@@ -81,7 +81,7 @@ FAULT_HEADER = (
     "settled-after", "recovery",
 )  # fmt: skip
 PING_TIMEOUT_S = 3
-TIMEOUT_MS = 5_000
+TIMEOUT_MS = 10_000  # init on a loaded 2-core machine can take 5 s
 SETTLE_BOUND_S = TIMEOUT_MS / 1000 + 10  # the issue's bound, per activation
 OUTAGE_S = 8
 WORK = "import time\ndef main(args):\n    time.sleep(1.5)\n    return {'i': args.get('i')}\n"
@@ -114,10 +114,13 @@ async def clients(stack: Stack, session: aiohttp.ClientSession) -> Clients:
 
 async def warm(c: Clients, load: Load) -> None:
     """One run of every action, so the fault meets warm containers and cached entities."""
-    for name in NAMES:
+
+    async def one(name: str) -> None:
         status, reply = await c.load.call("POST", f"actions/{name}", {"i": 0}, blocking="true")
         assert status == 200, reply
         load.ledger.note(status, reply, True)
+
+    await asyncio.gather(*(one(name) for name in NAMES))
     assert (await c.recovery_s(time.time(), 30)) is not None
 
 
@@ -174,7 +177,9 @@ async def conclude(
     outage = cleared_at - fault_at
     assert not lost, f"lost (still pending): {lost}"
     assert not late, f"final later than {SETTLE_BOUND_S} s after the fault ended: {late}"
-    assert set(statuses) <= {"success", WHISK_ERROR}, statuses
+    assert set(statuses) <= {"success", WHISK_ERROR}, {
+        aid: error for aid, error in ledger.errors.items() if not error.startswith(WHISK_ERROR)
+    }
     assert not duplicated, f"accepted twice by invokers: {duplicated}"
     assert runs_counted is None or runs_counted <= len(ids), (runs_counted, len(ids))
     assert not ledger.unclean, ledger.unclean
@@ -379,6 +384,9 @@ def disk_stack(
             yield stack, disk, ports
         finally:
             stack.stop()
+            saved = home / "invoker0.log"  # the disk goes with the unmount: keep its log
+            shutil.copyfile(disk / "invoker0.log", saved)
+            stack.logs["invoker0"] = saved
 
 
 async def runs_counted(session: aiohttp.ClientSession, ports: list[int], namespace: str) -> int:
