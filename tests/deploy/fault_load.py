@@ -187,6 +187,21 @@ class Watcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), 0.3)
 
+    async def changed(self) -> dict[str, tuple[str, str]]:
+        """Final records read again: those whose status is no longer the one first read
+        (id -> (first, now)). A final record should never change."""
+        changed: dict[str, tuple[str, str]] = {}
+
+        async def again(aid: str, first: str) -> None:
+            code, record = await self.caller.call("GET", f"activations/{aid}")
+            if code == 200 and record["response"]["status"] != first:
+                changed[aid] = (first, record["response"]["status"])
+
+        final = [(aid, status) for aid, (status, _, _) in self.ledger.final.items()]
+        for at in range(0, len(final), 8):
+            await asyncio.gather(*(again(aid, first) for aid, first in final[at : at + 8]))
+        return changed
+
     async def settle(self, give_up_at: float) -> list[str]:
         """Wait until every id's record is final, or wall time ``give_up_at``; then stop.
         Returns the ids still without a final record (lost)."""
