@@ -69,7 +69,9 @@ class InvocationConfig:
     controller_id: str = "0"
     max_blocking_wait_ms: int = 60_000  # OpenWhisk's cap; may be raised for long jobs
     blocking_margin_ms: int = 5_000  # added to the action's time limit for the wait
-    publish_timeout_ms: int = 10_000  # a bus that does not take the message within this: 503
+    # a bus that does not take the message within this: 503. Longer than the Kafka producer's
+    # delivery timeout (whisk.bus.kafka), so a message answered 503 is never delivered later.
+    publish_timeout_ms: int = 10_000
 
 
 ACTION_CONCURRENCY_ANNOTATION = "concurrentInvocations"
