@@ -346,6 +346,7 @@ def postgres_stack(
     finally:
         server.run("stop")
         shutil.rmtree(server.state, ignore_errors=True)
+        Path(f"{server.state}.lock").unlink(missing_ok=True)  # postgres.sh's start lock
 
 
 async def test_postgres_stopped_and_restarted_under_load(
