@@ -120,8 +120,10 @@ class Stack:
                     subprocess.run(["docker", "rm", "-f", *ids], capture_output=True, check=False)
 
 
-def _spawn(stack: Stack, name: str, cmd: list[str], env: dict[str, str]) -> None:
-    log_path = stack.home / f"{name}.log"
+def _spawn(
+    stack: Stack, name: str, cmd: list[str], env: dict[str, str], log_path: Path | None = None
+) -> None:
+    log_path = log_path or stack.logs.get(name) or stack.home / f"{name}.log"
     stack.commands[name] = (cmd, env)
     with open(log_path, "ab") as log_file:
         stack.procs[name] = subprocess.Popen(
@@ -209,9 +211,13 @@ def start_distributed(
     controllers: int = 1,
     extra_env: dict[str, str] | None = None,
     health_ports: bool = False,
+    invoker_env: dict[int, dict[str, str]] | None = None,
+    log_dirs: dict[str, Path] | None = None,
 ) -> Stack:
     """``health_ports``: each invoker serves /ping and /metrics on a port of its own, listed in
-    ``stack.health``."""
+    ``stack.health``; ``invoker_env``: more variables for invoker N; ``log_dirs``: where a
+    process (by name, e.g. ``invoker0``) writes its log, instead of ``home`` (the fault suite
+    fills that disk)."""
     db_url = asyncio.run(_create_database(pg_url, f"whisk_{uuid.uuid4().hex[:10]}"))
     port = free_port()
     env = {
@@ -235,12 +241,21 @@ def start_distributed(
             "WHISK_INVOKER_ID": str(n),
             "WHISK_INVOKER_USER_MEMORY_MB": "1024",
             "WHISK_API_HOST": stack.apihost,
+            **(invoker_env or {}).get(n, {}),
         }
         if health_ports:
             inv_port = free_port()
             inv_env["WHISK_INVOKER_HEALTH_PORT"] = str(inv_port)
             stack.health[f"invoker{n}"] = f"http://127.0.0.1:{inv_port}"
-        _spawn(stack, f"invoker{n}", [PY, "-m", "invoker.main"], inv_env)
+        name = f"invoker{n}"
+        log_dir = (log_dirs or {}).get(name)
+        _spawn(
+            stack,
+            name,
+            [PY, "-m", "invoker.main"],
+            inv_env,
+            log_dir / f"{name}.log" if log_dir is not None else None,
+        )
     for host in stack.apihosts:
 
         def all_up(h: str = host) -> bool:

@@ -37,6 +37,10 @@ def startup_response(exc: Exception) -> ActivationResponse:
     invoker's health); any other failure to start a container is a whisk error."""
     if isinstance(exc, StartupError):
         return developer_error(exc.message) if exc.developer else whisk_error(exc.message)
+    if isinstance(exc, OSError) and exc.strerror:
+        # the record names the host's fault (found by the fault suite: a full disk under the
+        # socket directories read only "Failed to provision resources ...")
+        return whisk_error(f"{RESOURCE_PROVISION_ERROR[:-1]}: {exc.strerror}.")
     return whisk_error(RESOURCE_PROVISION_ERROR)
 
 

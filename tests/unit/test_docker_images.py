@@ -104,6 +104,11 @@ def test_startup_response_keeps_developer_errors_apart_from_the_invokers() -> No
     assert invoker.status_code is StatusCode.WHISK_ERROR
     assert unexpected.status_code is StatusCode.WHISK_ERROR
     assert unexpected.result == {"error": RESOURCE_PROVISION_ERROR}
+    full = startup_response(OSError(28, "No space left on device"))  # names the host's fault
+    assert full.status_code is StatusCode.WHISK_ERROR
+    assert full.result == {
+        "error": "Failed to provision resources to run the action: No space left on device."
+    }
 
 
 def _activation(response: Any) -> Activation:
