@@ -2,6 +2,7 @@
 (not a test).
 
     .venv/bin/python bench/metrics_overhead.py [--runs 20000] [--writes 2000]
+    .venv/bin/python bench/metrics_overhead.py --end-to-end [--rounds 3] [--requests 1000]
 
 Per activation the invoker calls ``Metrics.record_activation`` once, after writing the record;
 per request the controller's middleware calls ``Metrics.record_request`` once. Timed here:
@@ -15,6 +16,11 @@ per request the controller's middleware calls ``Metrics.record_request`` once. T
 
 Block timings (mean over blocks of ``BLOCK`` calls, median of blocks) with the floors and the
 measured operations interleaved, so both see the same machine.
+
+``--end-to-end``: ``whisk standalone`` with ``WHISK_METRICS=on`` and ``off`` in interleaved
+rounds (on, off, off, on, ...), each a fresh stack measured by ``bench/rest_invoke.py``'s
+``bench_figures`` (warm blocking p50 with 1 client, 32-client throughput, non-blocking); the
+aiohttp floor before and after; medians per setting, as ratios to the floor and off / on.
 """
 
 from __future__ import annotations
@@ -138,9 +144,63 @@ async def main(runs: int, writes: int) -> None:
     print(f"  ratio record_activation / put_activation     {hot_us / put_us:6.4f}")
 
 
+async def end_to_end(rounds: int, requests: int) -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from rest_invoke import bench_figures, floor_http_figures, loadavg
+
+    from tests.harness import start_standalone
+
+    floors = [(await floor_http_figures(requests))[1]]
+    results: dict[str, list[dict[str, float]]] = {"on": [], "off": []}
+    loads = []
+    for round_no in range(rounds):
+        order = ("on", "off") if round_no % 2 == 0 else ("off", "on")
+        for setting in order:
+            env = {"WHISK_LOG_LEVEL": "warning", "WHISK_METRICS": setting}
+            home = Path(tempfile.mkdtemp(prefix="bench-metrics-"))
+            stack = await asyncio.to_thread(start_standalone, home, env)
+            try:
+                loads.append(loadavg())
+                _, figures = await bench_figures(stack, requests)
+            finally:
+                await asyncio.to_thread(stack.stop)
+            results[setting].append(figures)
+            print(
+                f"  round {round_no + 1} metrics {setting:<3} p50 {figures['p50']:.3f} ms, "
+                f"1 client {figures['rate1']:.0f}/s, 32 clients {figures['rate32']:.0f}/s "
+                f"(load {loads[-1]})"
+            )
+    floors.append((await floor_http_figures(requests))[1])
+    floor = {k: statistics.mean(f[k] for f in floors) for k in floors[0]}
+    med = {s: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for s, rs in results.items()}
+    print(
+        f"metrics on vs off, standalone, medians of {rounds} rounds of {requests} requests; "
+        f"floor (aiohttp) p50 {floor['p50']:.3f} ms, {floor['rate32']:.0f}/s with 32 clients; "
+        f"load {min(loads)}-{max(loads)}"
+    )
+    for setting in ("on", "off"):
+        m = med[setting]
+        print(
+            f"  metrics {setting:<3}  p50 {m['p50'] / floor['p50']:5.1f}x floor "
+            f"({m['p50']:.3f} ms)  32 clients {m['rate32'] / floor['rate32']:.3f}x floor "
+            f"({m['rate32']:.0f}/s)"
+        )
+    on, off = med["on"], med["off"]
+    print(
+        f"  off / on: p50 {off['p50'] / on['p50']:.3f}, 32-client throughput "
+        f"{off['rate32'] / on['rate32']:.3f}, 1-client throughput {off['rate1'] / on['rate1']:.3f}"
+    )
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20_000)
     parser.add_argument("--writes", type=int, default=2_000)
+    parser.add_argument("--end-to-end", action="store_true", help="standalone, metrics on/off")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=1000)
     args = parser.parse_args()
-    asyncio.run(main(args.runs, args.writes))
+    if args.end_to_end:
+        asyncio.run(end_to_end(args.rounds, args.requests))
+    else:
+        asyncio.run(main(args.runs, args.writes))

@@ -54,7 +54,7 @@ async def start_controller(
     serves ``metrics`` (this process's, shared with an invoker in standalone). ``reuse_port``
     lets the other workers of this controller listen on the same port (``controller.workers``)."""
     assembled = await assemble_controller(settings, store, bus, throttles=throttles)
-    metrics = metrics or Metrics()
+    metrics = metrics or Metrics(recording=settings.metrics)
     register_controller_metrics(metrics, assembled)
     runner = web.AppRunner(build_app(assembled.controller, metrics), access_log=None)
     await runner.setup()

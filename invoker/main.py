@@ -72,6 +72,7 @@ class InvokerSettings:
     cluster: str = ""  # names this deployment: containers of other stacks are not our orphans
     health_port: int | None = None  # GET /ping and /metrics (OpenWhisk's 8085); None: none
     health_host: str = "0.0.0.0"
+    metrics: bool = True  # WHISK_METRICS=off: record no activation figures
 
     def __post_init__(self) -> None:
         if self.instance < 0:
@@ -115,6 +116,7 @@ def load_invoker_settings(environ: Mapping[str, str]) -> InvokerSettings:
         cluster=environ.get("WHISK_INVOKER_CLUSTER") or environ.get("WHISK_KAFKA_TOPIC_PREFIX", ""),
         health_port=health_port,
         health_host=environ.get("WHISK_INVOKER_HEALTH_HOST") or "0.0.0.0",
+        metrics=base.metrics,
     )
 
 
@@ -257,7 +259,7 @@ async def serve(settings: InvokerSettings, bus_url: str, db_url: str) -> None:
         loop.add_signal_handler(sig, signals.put_nowait, sig)
     service: InvokerService | None = None
     health = None
-    metrics = Metrics()
+    metrics = Metrics(recording=settings.metrics)
     try:
         service = await build_invoker_service(settings, bus, store, metrics)
         if settings.health_port is not None:
