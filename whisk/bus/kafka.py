@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -47,10 +47,36 @@ class KafkaSettings:
     # OpenWhisk: the longest action time plus one minute (default action max: 5 min).
     max_poll_interval_ms: int = 6 * 60_000
     fetch_max_wait_ms: int = 500
+    acks: str = "1"  # "0", "1" or "all"
+    linger_ms: int = 0
+    max_batch_size: int = 16_384
 
     def __post_init__(self) -> None:
         if not self.bootstrap or not all(self.bootstrap):
             raise InvalidArgument("kafka needs at least one bootstrap host:port")
+        if self.acks not in ("0", "1", "all"):
+            raise InvalidArgument(f"kafka acks must be 0, 1 or all, got {self.acks!r}")
+        if self.linger_ms < 0 or self.fetch_max_wait_ms < 0 or self.max_batch_size < 1:
+            raise InvalidArgument("kafka linger and fetch wait must be >= 0, batch size >= 1")
+
+    def with_options(self, options: Mapping[str, str]) -> KafkaSettings:
+        """These settings with ``options`` (a bus URL's query: ``acks``, ``linger_ms``,
+        ``fetch_max_wait_ms``, ``max_batch_size``) applied; an unknown name is refused."""
+        changes: dict[str, str | int] = {}
+        for name, raw in options.items():
+            if name == "acks":
+                changes[name] = raw
+            elif name in _INT_OPTIONS:
+                try:
+                    changes[name] = int(raw)
+                except ValueError:
+                    raise InvalidArgument(f"kafka option {name} must be an integer") from None
+            else:
+                raise InvalidArgument(f"unknown kafka option {name!r}")
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+_INT_OPTIONS = ("linger_ms", "fetch_max_wait_ms", "max_batch_size")
 
 
 @contextlib.contextmanager
@@ -162,7 +188,9 @@ class KafkaBus(Bus):
         producer = AIOKafkaProducer(
             bootstrap_servers=list(s.bootstrap),
             client_id=s.client_id,
-            acks=1,
+            acks=s.acks if s.acks == "all" else int(s.acks),
+            linger_ms=s.linger_ms,
+            max_batch_size=s.max_batch_size,
             max_request_size=s.max_message_bytes,
             request_timeout_ms=s.request_timeout_ms,
             enable_idempotence=False,
