@@ -328,16 +328,24 @@ async def distributed(args: argparse.Namespace, quiet: dict[str, str]) -> None:
                     f"distributed (controller x{w} workers, Kafka '{query}', PostgreSQL; "
                     f"round {round_no + 1}, load {load})"
                 )
+                floor_now = (await floor_http_figures(args.runs // 2))[1]
                 lines, figures = await bench_figures(stack, args.runs)
+                floors.append(floor_now)
+                # each figure over the floor measured just before it, on the same machine
+                figures["p50_x"] = figures["p50"] / floor_now["p50"]
+                figures["rate1_x"] = figures["rate1"] / floor_now["rate1"]
+                for k in ("rate32", "accepted", "completed"):
+                    figures[f"{k}_x"] = figures[k] / floor_now["rate32"]
                 results[(w, query)].append(figures)
                 for text in lines:
                     print(text)
             finally:
                 await asyncio.to_thread(stack.stop)
     floors.append((await floor_http_figures(args.runs))[1])
-    floor = {k: statistics.mean(f[k] for f in floors) for k in floors[0]}
+    floor = {k: statistics.median(f[k] for f in floors) for k in floors[0]}
     print(
-        f"summary: medians of {args.rounds} round(s); floor (aiohttp, mean of before/after) "
+        f"summary: medians of {args.rounds} round(s) of each figure over the floor measured "
+        f"just before it; floor (aiohttp, median) "
         f"p50 {floor['p50']:.3f} ms, {floor['rate1']:.0f}/s, {floor['rate32']:.0f}/s with 32; "
         f"load {min(loads)}-{max(loads)}"
     )
@@ -348,11 +356,9 @@ async def distributed(args: argparse.Namespace, quiet: dict[str, str]) -> None:
     for (w, query), rounds in results.items():
         med = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
         label = f"{w}, {query or 'defaults'}"
-        accepted, completed = med["accepted"] / floor["rate32"], med["completed"] / floor["rate32"]
         print(
-            f"  {label:<28} {med['p50'] / floor['p50']:>12.1f} "
-            f"{med['rate1'] / floor['rate1']:>11.3f} {med['rate32'] / floor['rate32']:>12.3f} "
-            f"{accepted:>11.3f} {completed:>12.3f}"
+            f"  {label:<28} {med['p50_x']:>12.1f} {med['rate1_x']:>11.3f} "
+            f"{med['rate32_x']:>12.3f} {med['accepted_x']:>11.3f} {med['completed_x']:>12.3f}"
             f"   ({med['p50']:.2f} ms, {med['rate1']:.0f}/s, {med['rate32']:.0f}/s, "
             f"{med['accepted']:.0f}/s, {med['completed']:.0f}/s)"
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 from dataclasses import dataclass
 
 import click
@@ -16,7 +15,7 @@ from controller.app import build_app
 from controller.metrics import register_controller_metrics
 from controller.throttle import ThrottleCounter
 from controller.wiring import AssembledController, assemble_controller
-from controller.workers import run_workers, workers_from
+from controller.workers import migrate_schema, parent_command, workers_from
 from whisk import eventloop
 from whisk.bus import open_bus
 from whisk.bus.ports import Bus
@@ -65,7 +64,7 @@ async def start_controller(
 
 
 async def serve(settings: Settings, *, reuse_port: bool = False) -> None:
-    store = await open_store(settings.db_url)
+    store = await open_store(settings.db_url, migrate=False)  # main() migrated it
     bus = open_bus(settings.bus_url, client_id=f"controller{settings.controller_id}")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -102,17 +101,12 @@ def main(port: int | None, host: str | None, workers: int | None, reuse_port: bo
         settings = settings.with_changes(host=host)
     configure_logging(settings.log_format, settings.log_level)  # type: ignore[arg-type]
     count = workers_from(os.environ, workers)
-    if count > 1:
-        asyncio.run(prepare_store(settings.db_url))  # once, before N workers race to migrate
-        argv = ["--port", str(settings.port), "--host", settings.host]
-        sys.exit(run_workers(os.environ, settings.controller_id, settings.controllers, count, argv))
+    if count > 1:  # become the lean parent of the workers (controller/workers.py)
+        command = parent_command(count, settings.port, settings.host)
+        os.execv(command[0], command)
+    if not reuse_port:  # a worker's parent migrated already
+        migrate_schema(settings.db_url)
     eventloop.run(serve(settings, reuse_port=reuse_port))
-
-
-async def prepare_store(url: str) -> None:
-    """Bring the database to the latest schema (the workers then find nothing to do)."""
-    store = await open_store(url, write_behind=False)
-    await store.close()
 
 
 if __name__ == "__main__":

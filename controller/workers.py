@@ -19,6 +19,11 @@ been started beside it; the kernel spreads new connections over their listening 
 - **start-up**: the parent brings the database schema up to date once, before the workers
   start (N concurrent Alembic upgrades of an empty database would race); the catalog install
   and topic creation already tolerate concurrent controllers.
+- **memory**: the parent is this module's ``__main__`` (``whisk-controller`` re-executes
+  itself as ``python -m controller.workers``), which imports no web, database or Kafka code:
+  about 30 MB of RSS instead of a whole controller's. Migrations run in a short-lived child
+  (``migrate_schema``), in the parent's case and in a lone controller's, so no serving process
+  carries Alembic (about 10 MB).
 
 Not shared, by design: ``GET /metrics`` and ``GET /invokers`` answer from whichever worker
 took the connection (scrape each worker's figures through a port of its own if needed), and a
@@ -43,7 +48,7 @@ from types import FrameType
 
 import structlog
 
-from whisk.config import SettingsError, env_int
+from whisk.config import SettingsError, env_int, load_settings
 
 log = structlog.get_logger(__name__)
 
@@ -155,6 +160,19 @@ class Supervisor:
                 pass
 
 
+MIGRATE = "import sys\nfrom whisk.store.sql.migrate import upgrade\nupgrade(sys.argv[1])\n"
+
+
+def migrate_schema(url: str) -> None:
+    """Bring the database at ``url`` to the latest schema in a short-lived child process (its
+    errors go to this process's stderr); the in-memory store has no schema."""
+    if url.startswith("memory:"):
+        return
+    done = subprocess.run([sys.executable, "-c", MIGRATE, url], check=False)
+    if done.returncode != 0:
+        raise SettingsError(f"migrating the database failed (exit {done.returncode})")
+
+
 def run_workers(
     environ: Mapping[str, str],
     controller_id: int,
@@ -164,7 +182,39 @@ def run_workers(
 ) -> int:
     """Run ``workers`` copies of ``python -m controller.main <argv> --reuse-port``."""
     command = [sys.executable, "-m", "controller.main", *argv, "--workers", "1", "--reuse-port"]
+    migrate_schema(load_settings(environ).db_url)  # once, before N workers race to migrate
     environs = [
         worker_environ(environ, controller_id, controllers, workers, i) for i in range(workers)
     ]
     return Supervisor(command, environs).run()
+
+
+def parent_command(workers: int, port: int, host: str) -> list[str]:
+    """How ``whisk-controller`` re-executes itself as the lean parent of its workers."""
+    return [
+        sys.executable, "-m", "controller.workers",
+        "--workers", str(workers), "--port", str(port), "--host", host,
+    ]  # fmt: skip
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The parent of the workers (started by ``whisk-controller --workers N``)."""
+    import argparse
+
+    from whisk.logs import configure_logging
+
+    parser = argparse.ArgumentParser(prog="controller.workers")
+    parser.add_argument("--workers", type=int, required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--host", required=True)
+    args = parser.parse_args(argv)
+    settings = load_settings(os.environ)
+    configure_logging(settings.log_format, settings.log_level)  # type: ignore[arg-type]
+    forwarded = ["--port", str(args.port), "--host", args.host]
+    return run_workers(
+        os.environ, settings.controller_id, settings.controllers, args.workers, forwarded
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
