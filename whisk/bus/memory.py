@@ -10,9 +10,9 @@ can be given them again: the bus lives and dies with its process), when they are
 its retention, or when it holds more than ``max_records_per_topic`` (the oldest go first), so
 a long-running standalone process holds only what is still to be read (with the last two
 rules alone, it kept every activation message and ack, about 1.5 KB an activation, up to
-100,000 records a topic: ``bench/controller_memory.py``). A group that joins later starts at the oldest record kept,
-as a Kafka group does after retention. A consumer whose position fell off the front resumes
-at the oldest record kept.
+100,000 records a topic: ``bench/controller_memory.py``). A group that joins later starts at
+the oldest record kept, as a Kafka group does after retention; so does a consumer whose
+position fell off the front.
 """
 
 from __future__ import annotations
