@@ -17,10 +17,11 @@ per request the controller's middleware calls ``Metrics.record_request`` once. T
 Block timings (mean over blocks of ``BLOCK`` calls, median of blocks) with the floors and the
 measured operations interleaved, so both see the same machine.
 
-``--end-to-end``: ``whisk standalone`` with ``WHISK_METRICS=on`` and ``off`` in interleaved
-rounds (on, off, off, on, ...), each a fresh stack measured by ``bench/rest_invoke.py``'s
-``bench_figures`` (warm blocking p50 with 1 client, 32-client throughput, non-blocking); the
-aiohttp floor before and after; medians per setting, as ratios to the floor and off / on.
+``--end-to-end``: two ``whisk standalone`` stacks, ``WHISK_METRICS=on`` and ``off``, both
+running, measured in alternating blocks (on then off, off then on, ...) of 100 warm blocking
+single-client invokes and 320 at 32 clients, so the load of a shared machine falls on both
+alike; p50 over all single-client samples, the median block rate at 32 clients, as ratios to
+the aiohttp floor (before and after) and off / on.
 """
 
 from __future__ import annotations
@@ -145,50 +146,80 @@ async def main(runs: int, writes: int) -> None:
 
 
 async def end_to_end(rounds: int, requests: int) -> None:
+    """Two standalones, metrics on and off, both running; measured in alternating blocks
+    (A B, B A, ...) so that the load of a shared machine falls on both alike."""
     sys.path.insert(0, str(ROOT / "bench"))
-    from rest_invoke import bench_figures, floor_http_figures, loadavg
+    import base64
+
+    import aiohttp
+    from rest_invoke import ECHO, LIMITS, floor_http_figures, loadavg, pct, timed_calls
 
     from tests.harness import start_standalone
 
     floors = [(await floor_http_figures(requests))[1]]
-    results: dict[str, list[dict[str, float]]] = {"on": [], "off": []}
+    stacks = {}
+    for setting in ("on", "off"):
+        env = {"WHISK_LOG_LEVEL": "warning", "WHISK_METRICS": setting}
+        home = Path(tempfile.mkdtemp(prefix="bench-metrics-"))
+        stacks[setting] = await asyncio.to_thread(start_standalone, home, env)
+    single: dict[str, list[float]] = {"on": [], "off": []}
+    rate32: dict[str, list[float]] = {"on": [], "off": []}
     loads = []
-    for round_no in range(rounds):
-        order = ("on", "off") if round_no % 2 == 0 else ("off", "on")
-        for setting in order:
-            env = {"WHISK_LOG_LEVEL": "warning", "WHISK_METRICS": setting}
-            home = Path(tempfile.mkdtemp(prefix="bench-metrics-"))
-            stack = await asyncio.to_thread(start_standalone, home, env)
-            try:
+    blocks = max(2, requests // 100) * rounds
+    try:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64)) as s:
+            targets = {}
+            for setting, stack in stacks.items():
+                key = stack.new_namespace(**LIMITS)
+                headers = {
+                    "Authorization": "Basic " + base64.b64encode(key.encode()).decode(),
+                    "Content-Type": "application/json",
+                }
+                base = f"{stack.apihost}/api/v1/namespaces/_"
+                async with s.put(
+                    f"{base}/actions/echo",
+                    headers=headers,
+                    json={"exec": {"kind": "python:3.11", "code": ECHO}},
+                ) as resp:
+                    assert resp.status == 200, await resp.text()
+                url = f"{base}/actions/echo?blocking=true"
+                await timed_calls(s, "POST", url, b'{"a":1}', 200, 4, headers)  # warm
+                targets[setting] = (url, headers)
+            for block in range(blocks):
+                order = ("on", "off") if block % 2 == 0 else ("off", "on")
                 loads.append(loadavg())
-                _, figures = await bench_figures(stack, requests)
-            finally:
-                await asyncio.to_thread(stack.stop)
-            results[setting].append(figures)
-            print(
-                f"  round {round_no + 1} metrics {setting:<3} p50 {figures['p50']:.3f} ms, "
-                f"1 client {figures['rate1']:.0f}/s, 32 clients {figures['rate32']:.0f}/s "
-                f"(load {loads[-1]})"
-            )
+                for setting in order:
+                    url, headers = targets[setting]
+                    one, _ = await timed_calls(s, "POST", url, b'{"a":1}', 100, 1, headers)
+                    single[setting].extend(one)
+                for setting in order[::-1]:
+                    url, headers = targets[setting]
+                    _, rate = await timed_calls(s, "POST", url, b'{"a":1}', 320, 32, headers)
+                    rate32[setting].append(rate)
+    finally:
+        for stack in stacks.values():
+            await asyncio.to_thread(stack.stop)
     floors.append((await floor_http_figures(requests))[1])
-    floor = {k: statistics.mean(f[k] for f in floors) for k in floors[0]}
-    med = {s: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for s, rs in results.items()}
+    floor = {k: statistics.median(f[k] for f in floors) for k in floors[0]}
+    p50 = {k: pct(v, 0.5) for k, v in single.items()}
+    p99 = {k: pct(v, 0.99) for k, v in single.items()}
+    rate = {k: statistics.median(v) for k, v in rate32.items()}
     print(
-        f"metrics on vs off, standalone, medians of {rounds} rounds of {requests} requests; "
-        f"floor (aiohttp) p50 {floor['p50']:.3f} ms, {floor['rate32']:.0f}/s with 32 clients; "
+        f"metrics on vs off, two standalones measured in {blocks} alternating blocks "
+        f"(100 single-client + 320 at 32 clients each); floor (aiohttp, median of before and "
+        f"after) p50 {floor['p50']:.3f} ms, {floor['rate32']:.0f}/s with 32 clients; "
         f"load {min(loads)}-{max(loads)}"
     )
     for setting in ("on", "off"):
-        m = med[setting]
         print(
-            f"  metrics {setting:<3}  p50 {m['p50'] / floor['p50']:5.1f}x floor "
-            f"({m['p50']:.3f} ms)  32 clients {m['rate32'] / floor['rate32']:.3f}x floor "
-            f"({m['rate32']:.0f}/s)"
+            f"  metrics {setting:<3}  p50 {p50[setting] / floor['p50']:5.1f}x floor "
+            f"({p50[setting]:.3f} ms, p99 {p99[setting]:.2f} ms)  32 clients "
+            f"{rate[setting] / floor['rate32']:.3f}x floor ({rate[setting]:.0f}/s, median block)"
         )
-    on, off = med["on"], med["off"]
+    wins = sum(1 for a, b in zip(rate32["on"], rate32["off"], strict=True) if b > a)
     print(
-        f"  off / on: p50 {off['p50'] / on['p50']:.3f}, 32-client throughput "
-        f"{off['rate32'] / on['rate32']:.3f}, 1-client throughput {off['rate1'] / on['rate1']:.3f}"
+        f"  off / on: p50 {p50['off'] / p50['on']:.3f}, 32-client throughput "
+        f"{rate['off'] / rate['on']:.3f} (off faster in {wins} of {blocks} blocks)"
     )
 
 
