@@ -82,9 +82,12 @@ def worker_identity(
 def workers_from(environ: Mapping[str, str], option: int | None) -> int:
     """The number of workers: ``--workers``, else ``WHISK_CONTROLLER_WORKERS``, else 1.
 
-    ``0`` means one per core. The default is 1, not the core count, because a controller
-    rarely has the host to itself (invokers, the database and Kafka run beside it) and the
-    second worker's gain depends on the cores left over: see the README's performance section.
+    ``0`` means one per core. The default is 1, not the core count: a controller rarely has
+    the host to itself (invokers, the database and Kafka run beside it), and on the 2-core VM
+    with all of them on it, 2 workers gave 0.52x one worker's 32-client blocking throughput
+    (0.028 against 0.054 of the aiohttp floor; ``bench/rest_invoke.py --controller-workers
+    1,2``, 2 interleaved rounds, load average 12-46). Each worker also schedules onto its
+    own shard of every invoker. Give a controller more workers where it has cores of its own.
     """
     count = option if option is not None else env_int(environ, WORKERS_ENV, DEFAULT_WORKERS)
     if count < 0:
