@@ -269,6 +269,11 @@ async def main() -> None:
         default=[""],
         help="bus URL queries to compare (distributed), e.g. '' 'linger_ms=5' 'acks=all'",
     )
+    parser.add_argument(
+        "--paired",
+        action="store_true",
+        help="distributed variants all running at once, measured in alternating blocks",
+    )
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores; runs per measure: {args.runs}")
     print("floors")
@@ -295,7 +300,86 @@ async def main() -> None:
             for text in await floor_http(args.runs):
                 print(text)
     if args.mode in ("distributed", "both"):
-        await distributed(args, quiet)
+        await (paired(args, quiet) if args.paired else distributed(args, quiet))
+
+
+async def paired(args: argparse.Namespace, quiet: dict[str, str]) -> None:
+    """Every variant's stack running at once, measured in alternating blocks (A B, B A, ...):
+    100 single-client blocking invokes, then 320 at 32 clients, per variant and block, so a
+    shared machine's load falls on every variant alike (the idle stacks cost all alike too)."""
+    pg, kafka = services()
+    workers = [int(w) for w in args.controller_workers.split(",")]
+    variants = [(w, q) for w in workers for q in args.kafka_query]
+    floors = [(await floor_http_figures(args.runs))[1]]
+    stacks: dict[tuple[int, str], Stack] = {}
+    single: dict[tuple[int, str], list[float]] = {v: [] for v in variants}
+    rates: dict[tuple[int, str], list[float]] = {v: [] for v in variants}
+    loads: list[str] = []
+    blocks = max(2, args.runs // 100) * args.rounds
+    try:
+        for w, query in variants:
+            env = {
+                **quiet,
+                "WHISK_CONTROLLER_WORKERS": str(w),
+                "WHISK_BUS_URL": f"kafka://{kafka}" + (f"?{query}" if query else ""),
+            }
+            home = Path(tempfile.mkdtemp(prefix="bench-kd-"))
+            stacks[(w, query)] = await asyncio.to_thread(
+                start_distributed, home, pg, kafka, invokers=1, extra_env=env
+            )
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64)) as s:
+            targets = {}
+            for variant, stack in stacks.items():
+                key = stack.new_namespace(**LIMITS)
+                headers = {
+                    "Authorization": "Basic " + base64.b64encode(key.encode()).decode(),
+                    "Content-Type": "application/json",
+                }
+                base = f"{stack.apihost}/api/v1/namespaces/_"
+                async with s.put(
+                    f"{base}/actions/echo",
+                    headers=headers,
+                    json={"exec": {"kind": "python:3.11", "code": ECHO}},
+                ) as resp:
+                    assert resp.status == 200, await resp.text()
+                url = f"{base}/actions/echo?blocking=true"
+                await timed_calls(s, "POST", url, b'{"a":1}', 200, 4, headers)  # warm
+                targets[variant] = (url, headers)
+            for block in range(blocks):
+                order = variants if block % 2 == 0 else variants[::-1]
+                loads.append(loadavg())
+                for variant in order:
+                    url, headers = targets[variant]
+                    one, _ = await timed_calls(s, "POST", url, b'{"a":1}', 100, 1, headers)
+                    single[variant].extend(one)
+                for variant in order[::-1]:
+                    url, headers = targets[variant]
+                    _, rate = await timed_calls(s, "POST", url, b'{"a":1}', 320, 32, headers)
+                    rates[variant].append(rate)
+    finally:
+        for stack in stacks.values():
+            await asyncio.to_thread(stack.stop)
+    floors.append((await floor_http_figures(args.runs))[1])
+    floor = {k: statistics.median(f[k] for f in floors) for k in floors[0]}
+    print(
+        f"paired: {len(variants)} stacks running at once, {blocks} alternating blocks; floor "
+        f"(aiohttp, median of before/after) p50 {floor['p50']:.3f} ms, {floor['rate32']:.0f}/s "
+        f"with 32 clients; load {min(loads)}-{max(loads)}"
+    )
+    first = variants[0]
+    for variant in variants:
+        w, query = variant
+        p50 = pct(single[variant], 0.5)
+        rate = statistics.median(rates[variant])
+        wins = sum(1 for a, b in zip(rates[first], rates[variant], strict=True) if b > a)
+        label = f"{w}, {query or 'defaults'}"
+        print(
+            f"  {label:<28} p50 {p50 / floor['p50']:6.1f}x floor "
+            f"({p50:.2f} ms, p99 {pct(single[variant], 0.99):.1f} ms)  32 clients "
+            f"{rate / floor['rate32']:.3f}x floor ({rate:.0f}/s median block; "
+            f"{rate / statistics.median(rates[first]):.2f}x the first, ahead of it in "
+            f"{wins} of {blocks} blocks)"
+        )
 
 
 async def distributed(args: argparse.Namespace, quiet: dict[str, str]) -> None:
