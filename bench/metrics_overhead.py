@@ -145,9 +145,10 @@ async def main(runs: int, writes: int) -> None:
     print(f"  ratio record_activation / put_activation     {hot_us / put_us:6.4f}")
 
 
-async def end_to_end(rounds: int, requests: int) -> None:
+async def end_to_end(rounds: int, requests: int, control: bool = False) -> None:
     """Two standalones, metrics on and off, both running; measured in alternating blocks
-    (A B, B A, ...) so that the load of a shared machine falls on both alike."""
+    (A B, B A, ...) so that the load of a shared machine falls on both alike. ``control``: an
+    A/A run, both recording, to show the spread the pairing leaves."""
     sys.path.insert(0, str(ROOT / "bench"))
     import base64
 
@@ -159,7 +160,7 @@ async def end_to_end(rounds: int, requests: int) -> None:
     floors = [(await floor_http_figures(requests))[1]]
     stacks = {}
     for setting in ("on", "off"):
-        env = {"WHISK_LOG_LEVEL": "warning", "WHISK_METRICS": setting}
+        env = {"WHISK_LOG_LEVEL": "warning", "WHISK_METRICS": "on" if control else setting}
         home = Path(tempfile.mkdtemp(prefix="bench-metrics-"))
         stacks[setting] = await asyncio.to_thread(start_standalone, home, env)
     single: dict[str, list[float]] = {"on": [], "off": []}
@@ -204,6 +205,8 @@ async def end_to_end(rounds: int, requests: int) -> None:
     p50 = {k: pct(v, 0.5) for k, v in single.items()}
     p99 = {k: pct(v, 0.99) for k, v in single.items()}
     rate = {k: statistics.median(v) for k, v in rate32.items()}
+    if control:
+        print("A/A CONTROL: both stacks record metrics; 'off' names the second stack only")
     print(
         f"metrics on vs off, two standalones measured in {blocks} alternating blocks "
         f"(100 single-client + 320 at 32 clients each); floor (aiohttp, median of before and "
@@ -229,9 +232,10 @@ if __name__ == "__main__":
     parser.add_argument("--writes", type=int, default=2_000)
     parser.add_argument("--end-to-end", action="store_true", help="standalone, metrics on/off")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--control", action="store_true", help="end-to-end A/A: both on")
     parser.add_argument("--requests", type=int, default=1000)
     args = parser.parse_args()
     if args.end_to_end:
-        asyncio.run(end_to_end(args.rounds, args.requests))
+        asyncio.run(end_to_end(args.rounds, args.requests, args.control))
     else:
         asyncio.run(main(args.runs, args.writes))
