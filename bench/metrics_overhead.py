@@ -2,6 +2,7 @@
 (not a test).
 
     .venv/bin/python bench/metrics_overhead.py [--runs 20000] [--writes 2000]
+    .venv/bin/python bench/metrics_overhead.py --end-to-end [--rounds 3] [--requests 1000]
 
 Per activation the invoker calls ``Metrics.record_activation`` once, after writing the record;
 per request the controller's middleware calls ``Metrics.record_request`` once. Timed here:
@@ -15,6 +16,12 @@ per request the controller's middleware calls ``Metrics.record_request`` once. T
 
 Block timings (mean over blocks of ``BLOCK`` calls, median of blocks) with the floors and the
 measured operations interleaved, so both see the same machine.
+
+``--end-to-end``: two ``whisk standalone`` stacks, ``WHISK_METRICS=on`` and ``off``, both
+running, measured in alternating blocks (on then off, off then on, ...) of 100 warm blocking
+single-client invokes and 320 at 32 clients, so the load of a shared machine falls on both
+alike; p50 over all single-client samples, the median block rate at 32 clients, as ratios to
+the aiohttp floor (before and after) and off / on.
 """
 
 from __future__ import annotations
@@ -138,9 +145,97 @@ async def main(runs: int, writes: int) -> None:
     print(f"  ratio record_activation / put_activation     {hot_us / put_us:6.4f}")
 
 
+async def end_to_end(rounds: int, requests: int, control: bool = False) -> None:
+    """Two standalones, metrics on and off, both running; measured in alternating blocks
+    (A B, B A, ...) so that the load of a shared machine falls on both alike. ``control``: an
+    A/A run, both recording, to show the spread the pairing leaves."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import base64
+
+    import aiohttp
+    from rest_invoke import ECHO, LIMITS, floor_http_figures, loadavg, pct, timed_calls
+
+    from tests.harness import start_standalone
+
+    floors = [(await floor_http_figures(requests))[1]]
+    stacks = {}
+    for setting in ("on", "off"):
+        env = {"WHISK_LOG_LEVEL": "warning", "WHISK_METRICS": "on" if control else setting}
+        home = Path(tempfile.mkdtemp(prefix="bench-metrics-"))
+        stacks[setting] = await asyncio.to_thread(start_standalone, home, env)
+    single: dict[str, list[float]] = {"on": [], "off": []}
+    rate32: dict[str, list[float]] = {"on": [], "off": []}
+    loads = []
+    blocks = max(2, requests // 100) * rounds
+    try:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64)) as s:
+            targets = {}
+            for setting, stack in stacks.items():
+                key = stack.new_namespace(**LIMITS)
+                headers = {
+                    "Authorization": "Basic " + base64.b64encode(key.encode()).decode(),
+                    "Content-Type": "application/json",
+                }
+                base = f"{stack.apihost}/api/v1/namespaces/_"
+                async with s.put(
+                    f"{base}/actions/echo",
+                    headers=headers,
+                    json={"exec": {"kind": "python:3.11", "code": ECHO}},
+                ) as resp:
+                    assert resp.status == 200, await resp.text()
+                url = f"{base}/actions/echo?blocking=true"
+                await timed_calls(s, "POST", url, b'{"a":1}', 200, 4, headers)  # warm
+                targets[setting] = (url, headers)
+            for block in range(blocks):
+                order = ("on", "off") if block % 2 == 0 else ("off", "on")
+                loads.append(loadavg())
+                for setting in order:
+                    url, headers = targets[setting]
+                    one, _ = await timed_calls(s, "POST", url, b'{"a":1}', 100, 1, headers)
+                    single[setting].extend(one)
+                for setting in order[::-1]:
+                    url, headers = targets[setting]
+                    _, rate = await timed_calls(s, "POST", url, b'{"a":1}', 320, 32, headers)
+                    rate32[setting].append(rate)
+    finally:
+        for stack in stacks.values():
+            await asyncio.to_thread(stack.stop)
+    floors.append((await floor_http_figures(requests))[1])
+    floor = {k: statistics.median(f[k] for f in floors) for k in floors[0]}
+    p50 = {k: pct(v, 0.5) for k, v in single.items()}
+    p99 = {k: pct(v, 0.99) for k, v in single.items()}
+    rate = {k: statistics.median(v) for k, v in rate32.items()}
+    if control:
+        print("A/A CONTROL: both stacks record metrics; 'off' names the second stack only")
+    print(
+        f"metrics on vs off, two standalones measured in {blocks} alternating blocks "
+        f"(100 single-client + 320 at 32 clients each); floor (aiohttp, median of before and "
+        f"after) p50 {floor['p50']:.3f} ms, {floor['rate32']:.0f}/s with 32 clients; "
+        f"load {min(loads)}-{max(loads)}"
+    )
+    for setting in ("on", "off"):
+        print(
+            f"  metrics {setting:<3}  p50 {p50[setting] / floor['p50']:5.1f}x floor "
+            f"({p50[setting]:.3f} ms, p99 {p99[setting]:.2f} ms)  32 clients "
+            f"{rate[setting] / floor['rate32']:.3f}x floor ({rate[setting]:.0f}/s, median block)"
+        )
+    wins = sum(1 for a, b in zip(rate32["on"], rate32["off"], strict=True) if b > a)
+    print(
+        f"  off / on: p50 {p50['off'] / p50['on']:.3f}, 32-client throughput "
+        f"{rate['off'] / rate['on']:.3f} (off faster in {wins} of {blocks} blocks)"
+    )
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20_000)
     parser.add_argument("--writes", type=int, default=2_000)
+    parser.add_argument("--end-to-end", action="store_true", help="standalone, metrics on/off")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--control", action="store_true", help="end-to-end A/A: both on")
+    parser.add_argument("--requests", type=int, default=1000)
     args = parser.parse_args()
-    asyncio.run(main(args.runs, args.writes))
+    if args.end_to_end:
+        asyncio.run(end_to_end(args.rounds, args.requests, args.control))
+    else:
+        asyncio.run(main(args.runs, args.writes))

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/rest_invoke.py [--mode standalone|distributed|both] [--runs 1000]
         [--standalone-invoker in-process,process] [--rounds 2]
+        [--controller-workers 1,2] [--kafka-query '' 'linger_ms=5' 'acks=all']
 
 For each deployment (``whisk standalone``; or controller + invoker over Kafka and PostgreSQL,
 started with the project's scripts), with one warm python action:
@@ -9,6 +10,11 @@ started with the project's scripts), with one warm python action:
   * non-blocking: activations accepted per second, and completed per second (all records final).
 Floors printed beside: a raw aiohttp round trip to a trivial server (same client, same
 machine) and a raw ``POST /run`` to the action proxy over its Unix socket.
+
+Distributed variants (``--controller-workers`` x ``--kafka-query``: the bus URL's query, see
+``whisk.bus.kafka.KafkaSettings``) run in interleaved rounds, each on a fresh stack; the
+summary gives each variant's medians over the rounds as ratios to the aiohttp floor, measured
+before and after and averaged, with the load average of each round.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import argparse
 import asyncio
 import base64
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -72,6 +79,10 @@ async def timed_calls(
 
 
 async def floor_http(runs: int) -> list[str]:
+    return (await floor_http_figures(runs))[0]
+
+
+async def floor_http_figures(runs: int) -> tuple[list[str], dict[str, float]]:
     async def handler(request: web.Request) -> web.Response:
         await request.read()
         return web.json_response({"ok": True})
@@ -99,7 +110,7 @@ async def floor_http(runs: int) -> list[str]:
             )
     finally:
         await runner.cleanup()
-    return out
+    return out, {"p50": pct(one, 0.5), "rate1": rate1, "rate32": rate32}
 
 
 async def floor_run(runs: int) -> list[str]:
@@ -161,6 +172,10 @@ async def completed_all(
 
 
 async def bench_stack(stack: Stack, runs: int) -> list[str]:
+    return (await bench_figures(stack, runs))[0]
+
+
+async def bench_figures(stack: Stack, runs: int) -> tuple[list[str], dict[str, float]]:
     key = stack.new_namespace(**LIMITS)
     headers = {
         "Authorization": "Basic " + base64.b64encode(key.encode()).decode(),
@@ -199,10 +214,27 @@ async def bench_stack(stack: Stack, runs: int) -> list[str]:
             f"  non-blocking: {len(ids)} accepted at {len(ids) / accepted:.0f}/s, "
             f"all completed at {len(ids) / done:.0f}/s"
         )
-    return out
+    figures = {
+        "p50": pct(one, 0.5),
+        "p99": pct(one, 0.99),
+        "rate1": rate1,
+        "rate32": rate32,
+        "accepted": len(ids) / accepted,
+        "completed": len(ids) / done,
+    }
+    return out, figures
+
+
+def loadavg() -> str:
+    with open("/proc/loadavg") as f:
+        return f.read().split()[0]
 
 
 def services() -> tuple[str, str]:
+    """PostgreSQL and Kafka: the running ones named by WHISK_TEST_PG_URL / WHISK_TEST_KAFKA, or
+    the project's scripts' (started if need be)."""
+    if os.environ.get("WHISK_TEST_PG_URL") and os.environ.get("WHISK_TEST_KAFKA"):
+        return os.environ["WHISK_TEST_PG_URL"], os.environ["WHISK_TEST_KAFKA"]
     pg = subprocess.run(
         ["bash", str(ROOT / "scripts/postgres.sh")], capture_output=True, text=True, check=True
     ).stdout.split()[-1]
@@ -225,7 +257,23 @@ async def main() -> None:
         help="comma-separated WHISK_STANDALONE_INVOKER values to compare, interleaved "
         "(in-process, process); default: standalone's own choice",
     )
-    parser.add_argument("--rounds", type=int, default=1, help="standalone rounds per choice")
+    parser.add_argument("--rounds", type=int, default=1, help="rounds per choice or variant")
+    parser.add_argument(
+        "--controller-workers",
+        default="1",
+        help="comma-separated WHISK_CONTROLLER_WORKERS values (distributed), interleaved",
+    )
+    parser.add_argument(
+        "--kafka-query",
+        nargs="*",
+        default=[""],
+        help="bus URL queries to compare (distributed), e.g. '' 'linger_ms=5' 'acks=all'",
+    )
+    parser.add_argument(
+        "--paired",
+        action="store_true",
+        help="distributed variants all running at once, measured in alternating blocks",
+    )
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores; runs per measure: {args.runs}")
     print("floors")
@@ -252,21 +300,152 @@ async def main() -> None:
             for text in await floor_http(args.runs):
                 print(text)
     if args.mode in ("distributed", "both"):
-        pg, kafka = services()
-        stack = await asyncio.to_thread(
-            start_distributed,
-            Path(tempfile.mkdtemp(prefix="bench-kd-")),
-            pg,
-            kafka,
-            invokers=1,
-            extra_env=quiet,
+        await (paired(args, quiet) if args.paired else distributed(args, quiet))
+
+
+async def paired(args: argparse.Namespace, quiet: dict[str, str]) -> None:
+    """Every variant's stack running at once, measured in alternating blocks (A B, B A, ...):
+    100 single-client blocking invokes, then 320 at 32 clients, per variant and block, so a
+    shared machine's load falls on every variant alike (the idle stacks cost all alike too)."""
+    pg, kafka = services()
+    workers = [int(w) for w in args.controller_workers.split(",")]
+    variants = [(w, q) for w in workers for q in args.kafka_query]
+    floors = [(await floor_http_figures(args.runs))[1]]
+    stacks: dict[tuple[int, str], Stack] = {}
+    single: dict[tuple[int, str], list[float]] = {v: [] for v in variants}
+    rates: dict[tuple[int, str], list[float]] = {v: [] for v in variants}
+    loads: list[str] = []
+    blocks = max(2, args.runs // 100) * args.rounds
+    try:
+        for w, query in variants:
+            env = {
+                **quiet,
+                "WHISK_CONTROLLER_WORKERS": str(w),
+                "WHISK_BUS_URL": f"kafka://{kafka}" + (f"?{query}" if query else ""),
+            }
+            home = Path(tempfile.mkdtemp(prefix="bench-kd-"))
+            stacks[(w, query)] = await asyncio.to_thread(
+                start_distributed, home, pg, kafka, invokers=1, extra_env=env
+            )
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64)) as s:
+            targets = {}
+            for variant, stack in stacks.items():
+                key = stack.new_namespace(**LIMITS)
+                headers = {
+                    "Authorization": "Basic " + base64.b64encode(key.encode()).decode(),
+                    "Content-Type": "application/json",
+                }
+                base = f"{stack.apihost}/api/v1/namespaces/_"
+                async with s.put(
+                    f"{base}/actions/echo",
+                    headers=headers,
+                    json={"exec": {"kind": "python:3.11", "code": ECHO}},
+                ) as resp:
+                    assert resp.status == 200, await resp.text()
+                url = f"{base}/actions/echo?blocking=true"
+                await timed_calls(s, "POST", url, b'{"a":1}', 200, 4, headers)  # warm
+                targets[variant] = (url, headers)
+            for block in range(blocks):
+                order = variants if block % 2 == 0 else variants[::-1]
+                loads.append(loadavg())
+                for variant in order:
+                    url, headers = targets[variant]
+                    one, _ = await timed_calls(s, "POST", url, b'{"a":1}', 100, 1, headers)
+                    single[variant].extend(one)
+                for variant in order[::-1]:
+                    url, headers = targets[variant]
+                    _, rate = await timed_calls(s, "POST", url, b'{"a":1}', 320, 32, headers)
+                    rates[variant].append(rate)
+    finally:
+        for stack in stacks.values():
+            await asyncio.to_thread(stack.stop)
+    floors.append((await floor_http_figures(args.runs))[1])
+    floor = {k: statistics.median(f[k] for f in floors) for k in floors[0]}
+    print(
+        f"paired: {len(variants)} stacks running at once, {blocks} alternating blocks; floor "
+        f"(aiohttp, median of before/after) p50 {floor['p50']:.3f} ms, {floor['rate32']:.0f}/s "
+        f"with 32 clients; load {min(loads)}-{max(loads)}"
+    )
+    first = variants[0]
+    for variant in variants:
+        w, query = variant
+        p50 = pct(single[variant], 0.5)
+        rate = statistics.median(rates[variant])
+        wins = sum(1 for a, b in zip(rates[first], rates[variant], strict=True) if b > a)
+        label = f"{w}, {query or 'defaults'}"
+        print(
+            f"  {label:<28} p50 {p50 / floor['p50']:6.1f}x floor "
+            f"({p50:.2f} ms, p99 {pct(single[variant], 0.99):.1f} ms)  32 clients "
+            f"{rate / floor['rate32']:.3f}x floor ({rate:.0f}/s median block; "
+            f"{rate / statistics.median(rates[first]):.2f}x the first, ahead of it in "
+            f"{wins} of {blocks} blocks)"
         )
-        try:
-            print("distributed (controller + invoker, Kafka, PostgreSQL)")
-            for text in await bench_stack(stack, args.runs):
-                print(text)
-        finally:
-            stack.stop()
+
+
+async def distributed(args: argparse.Namespace, quiet: dict[str, str]) -> None:
+    pg, kafka = services()
+    workers = [int(w) for w in args.controller_workers.split(",")]
+    variants = [(w, q) for w in workers for q in args.kafka_query]
+    floors = [(await floor_http_figures(args.runs))[1]]
+    results: dict[tuple[int, str], list[dict[str, float]]] = {v: [] for v in variants}
+    loads: list[str] = []
+    for round_no in range(args.rounds):
+        order = variants if round_no % 2 == 0 else variants[::-1]  # interleaved, both ways
+        for w, query in order:
+            env = {
+                **quiet,
+                "WHISK_CONTROLLER_WORKERS": str(w),
+                "WHISK_BUS_URL": f"kafka://{kafka}" + (f"?{query}" if query else ""),
+            }
+            stack = await asyncio.to_thread(
+                start_distributed,
+                Path(tempfile.mkdtemp(prefix="bench-kd-")),
+                pg,
+                kafka,
+                invokers=1,
+                extra_env=env,
+            )
+            try:
+                load = loadavg()
+                loads.append(load)
+                print(
+                    f"distributed (controller x{w} workers, Kafka '{query}', PostgreSQL; "
+                    f"round {round_no + 1}, load {load})"
+                )
+                floor_now = (await floor_http_figures(args.runs // 2))[1]
+                lines, figures = await bench_figures(stack, args.runs)
+                floors.append(floor_now)
+                # each figure over the floor measured just before it, on the same machine
+                figures["p50_x"] = figures["p50"] / floor_now["p50"]
+                figures["rate1_x"] = figures["rate1"] / floor_now["rate1"]
+                for k in ("rate32", "accepted", "completed"):
+                    figures[f"{k}_x"] = figures[k] / floor_now["rate32"]
+                results[(w, query)].append(figures)
+                for text in lines:
+                    print(text)
+            finally:
+                await asyncio.to_thread(stack.stop)
+    floors.append((await floor_http_figures(args.runs))[1])
+    floor = {k: statistics.median(f[k] for f in floors) for k in floors[0]}
+    print(
+        f"summary: medians of {args.rounds} round(s) of each figure over the floor measured "
+        f"just before it; floor (aiohttp, median) "
+        f"p50 {floor['p50']:.3f} ms, {floor['rate1']:.0f}/s, {floor['rate32']:.0f}/s with 32; "
+        f"load {min(loads)}-{max(loads)}"
+    )
+    print(
+        f"  {'workers, kafka query':<28} {'p50 x floor':>12} {'1-client x':>11} "
+        f"{'32-client x':>12} {'accepted x':>11} {'completed x':>12}   (absolute)"
+    )
+    for (w, query), rounds in results.items():
+        med = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
+        label = f"{w}, {query or 'defaults'}"
+        print(
+            f"  {label:<28} {med['p50_x']:>12.1f} {med['rate1_x']:>11.3f} "
+            f"{med['rate32_x']:>12.3f} {med['accepted_x']:>11.3f} {med['completed_x']:>12.3f}"
+            f"   ({med['p50']:.2f} ms, {med['rate1']:.0f}/s, {med['rate32']:.0f}/s, "
+            f"{med['accepted']:.0f}/s, {med['completed']:.0f}/s)"
+        )
 
 
 if __name__ == "__main__":

@@ -19,14 +19,10 @@ from whisk.metrics import Metrics
 def build_app(ctl: Controller, metrics: Metrics | None = None) -> web.Application:
     """``metrics``: this process's figures, served on ``GET /metrics`` (a fresh set when
     ``None``; standalone passes the one its invoker records into)."""
-    metrics = metrics or Metrics()
+    metrics = metrics or Metrics(recording=ctl.settings.metrics)
+    counting = [metrics_api.metrics_middleware] if metrics.recording else []
     app = web.Application(
-        middlewares=[
-            metrics_api.metrics_middleware,
-            transaction_middleware,
-            cors_middleware,
-            error_middleware,
-        ],
+        middlewares=[*counting, transaction_middleware, cors_middleware, error_middleware],
         client_max_size=ctl.settings.max_request_bytes,
     )
     app[CONTROLLER_KEY] = ctl

@@ -74,6 +74,7 @@ class InvokerSettings:
     health_port: int | None = None  # GET /ping and /metrics (OpenWhisk's 8085); None: none
     health_host: str = "0.0.0.0"
     parameter_encryption: ParameterEncryption = field(default_factory=ParameterEncryption)
+    metrics: bool = True  # WHISK_METRICS=off: record no activation figures
 
     def __post_init__(self) -> None:
         if self.instance < 0:
@@ -118,6 +119,7 @@ def load_invoker_settings(environ: Mapping[str, str]) -> InvokerSettings:
         health_port=health_port,
         health_host=environ.get("WHISK_INVOKER_HEALTH_HOST") or "0.0.0.0",
         parameter_encryption=base.parameter_encryption,
+        metrics=base.metrics,
     )
 
 
@@ -274,7 +276,7 @@ async def serve(settings: InvokerSettings, bus_url: str, db_url: str) -> None:
         loop.add_signal_handler(sig, signals.put_nowait, sig)
     service: InvokerService | None = None
     health = None
-    metrics = Metrics()
+    metrics = Metrics(recording=settings.metrics)
     try:
         service = await build_invoker_service(settings, bus, persistence.store, metrics)
         if settings.health_port is not None:

@@ -217,7 +217,7 @@ async def run_standalone(
         key = await ensure_guest_key(persistence.store, props_file)
         apihost = api_host(settings)
         # one /metrics on the API port for the controller and (in this process) the invoker
-        metrics = Metrics()
+        metrics = Metrics(recording=settings.metrics)
         invoker_settings = invoker_settings.with_changes(
             api_host=invoker_settings.api_host or apihost
         )

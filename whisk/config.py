@@ -61,6 +61,9 @@ class Settings:
     admission_sync_ms: int = 50
     # action and package parameters encrypted at rest (WHISK_PARAMETER_KEY); off by default
     parameter_encryption: ParameterEncryption = field(default_factory=ParameterEncryption)
+    # WHISK_METRICS=off: record no activation or request figures (GET /metrics still serves the
+    # scrape-time gauges); bench/metrics_overhead.py --end-to-end measures the difference
+    metrics: bool = True
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -124,6 +127,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     fmt = environ.get("WHISK_LOG_FORMAT", "json")
     if fmt not in ("json", "console"):
         raise SettingsError(f"WHISK_LOG_FORMAT must be json or console, got {fmt!r}")
+    metrics = environ.get("WHISK_METRICS", "on") or "on"
+    if metrics not in ("on", "off"):
+        raise SettingsError(f"WHISK_METRICS must be on or off, got {metrics!r}")
     for name in ("WHISK_PENDING_SWEEP_SECONDS", "WHISK_PENDING_GRACE_SECONDS"):
         if env_float(environ, name, 0.0) < 0:
             raise SettingsError(f"{name} must not be negative, got {environ[name]!r}")
@@ -154,6 +160,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         pending_sweep_seconds=env_float(environ, "WHISK_PENDING_SWEEP_SECONDS", 60.0),
         pending_grace_seconds=env_float(environ, "WHISK_PENDING_GRACE_SECONDS", 120.0),
         admission_sync_ms=env_int(environ, "WHISK_ADMISSION_SYNC_MS", 50),
+        metrics=metrics == "on",
         runtimes_manifest=Path(environ.get("WHISK_RUNTIMES_MANIFEST") or DEFAULT_RUNTIMES_MANIFEST),
         parameter_encryption=encryption,
     )

@@ -10,7 +10,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from whisk.bus import open_bus
 from whisk.bus.kafka import KafkaBus, KafkaSettings
-from whisk.errors import Unavailable
+from whisk.errors import InvalidArgument, Unavailable
 
 
 @pytest.mark.kafka
@@ -47,3 +47,22 @@ async def test_kafka_bus_without_a_broker_is_unavailable() -> None:
     with pytest.raises(Unavailable):
         await bus.ensure_topic("anything")
     await bus.close()
+
+
+def test_a_kafka_bus_url_query_tunes_its_clients() -> None:
+    bus = open_bus("kafka://127.0.0.1:9092?linger_ms=2&acks=all&fetch_max_wait_ms=20")
+    assert isinstance(bus, KafkaBus)
+    assert (bus.settings.linger_ms, bus.settings.acks, bus.settings.fetch_max_wait_ms) == (
+        2,
+        "all",
+        20,
+    )
+    assert bus.settings.bootstrap == ("127.0.0.1:9092",)
+
+
+@pytest.mark.parametrize(
+    "query", ["acks=2", "linger_ms=soon", "linger_ms=-1", "colour=blue", "acks=1&acks=all"]
+)
+def test_a_kafka_bus_url_query_refuses_unknown_or_bad_options(query: str) -> None:
+    with pytest.raises(InvalidArgument):
+        open_bus(f"kafka://127.0.0.1:9092?{query}")

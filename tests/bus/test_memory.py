@@ -82,3 +82,24 @@ async def test_memory_bus_records_are_copies_of_what_was_sent(
 
     consumer = await memory_bus.consumer(topic, "g")
     assert [r.value for r in await consumer.poll(1, timeout_s=0)] == [b"abc"]
+
+
+async def test_memory_bus_drops_records_every_group_has_committed(topic: str) -> None:
+    # given two groups on a topic, one of which has committed all it read
+    bus = MemoryBus()
+    producer = await bus.producer()
+    fast, slow = await bus.consumer(topic, "fast"), await bus.consumer(topic, "slow")
+    for i in range(4):
+        await producer.send(topic, str(i).encode())
+    assert len(await fast.poll(10, timeout_s=0)) == 4
+    await fast.commit()
+    log = bus.topic_log(topic)
+    assert log.base == 0  # the slow group still needs them
+    # when the slow group commits two, those two leave the topic; the rest stay for it
+    assert [r.value for r in await slow.poll(2, timeout_s=0)] == [b"0", b"1"]
+    await slow.commit()
+    assert (log.base, len(log.records)) == (2, 2)
+    assert [r.value for r in await slow.poll(10, timeout_s=0)] == [b"2", b"3"]
+    await slow.commit()
+    assert len(log.records) == 0
+    await bus.close()

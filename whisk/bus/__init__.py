@@ -3,13 +3,15 @@
 ``open_bus(url)`` picks the implementation from a URL, without doing any I/O:
 
     memory://                      an in-process bus (standalone); share the instance
-    kafka://host:port[,host:port]  Apache Kafka through aiokafka
+    kafka://host:port[,host:port]  Apache Kafka through aiokafka; a query tunes the clients:
+                                   ?linger_ms=0&acks=1&fetch_max_wait_ms=500&max_batch_size=
+                                   16384 (``kafka.KafkaSettings``: the defaults and why)
     local:///path/to/bus.sock      a ``local.LocalBroker`` on this host (standalone's invoker)
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from whisk.bus.ports import DEFAULT_MAX_MESSAGE_BYTES, Bus, Consumer, Producer, Record
 from whisk.errors import InvalidArgument
@@ -30,6 +32,7 @@ def open_bus(
 
         return LocalBus(rest, max_message_bytes=max_message_bytes)
     if separator and scheme == "kafka" and rest:
+        rest, _, query = rest.partition("?")
         hosts = tuple(h.strip() for h in rest.rstrip("/").split(","))
         for host in hosts:
             parts = urlsplit(f"//{host}")
@@ -41,8 +44,15 @@ def open_bus(
                 raise InvalidArgument(f"invalid kafka bootstrap address {host!r} in {url!r}")
         from whisk.bus.kafka import KafkaBus, KafkaSettings
 
+        options: dict[str, str] = {}
+        for name, values in parse_qs(query, keep_blank_values=True).items():
+            if len(values) != 1:
+                raise InvalidArgument(f"kafka option {name!r} given {len(values)} times in {url!r}")
+            options[name] = values[0]
         return KafkaBus(
-            KafkaSettings(bootstrap=hosts, client_id=client_id, max_message_bytes=max_message_bytes)
+            KafkaSettings(
+                bootstrap=hosts, client_id=client_id, max_message_bytes=max_message_bytes
+            ).with_options(options)
         )
     raise InvalidArgument(
         f"unsupported bus URL {url!r} (memory://, local:///path/to/bus.sock or kafka://host:port[,...])"

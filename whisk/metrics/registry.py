@@ -75,8 +75,11 @@ class _Series:
 
 
 class Metrics:
-    def __init__(self, *, process: bool = True) -> None:
-        """``process``: add the client's process figures (CPU, memory, open files)."""
+    def __init__(self, *, process: bool = True, recording: bool = True) -> None:
+        """``process``: add the client's process figures (CPU, memory, open files).
+        ``recording=False`` (``WHISK_METRICS=off``): ``record_*`` do nothing and the
+        controller installs no request-counting middleware; scrape-time figures remain."""
+        self.recording = recording
         self._families: dict[str, Family] = {}
         self._series: dict[SeriesKey, _Series] = {}
         self.activations = self.counter(
@@ -177,6 +180,8 @@ class Metrics:
 
     def record_activation(self, activation: Activation) -> None:
         """The figures of one completed activation record (a pending one adds nothing)."""
+        if not self.recording:
+            return
         read = reading(activation)
         if read is None:
             return
@@ -196,6 +201,8 @@ class Metrics:
             series.init.observe(read.init_s)
 
     def record_request(self, method: str, route: str, status: int) -> None:
+        if not self.recording:
+            return
         self.http_requests.inc((method, route, str(status)))
 
     def record_throttle(self, reason: str) -> None:

@@ -42,12 +42,13 @@ async def open_store(url: str, *, migrate: bool = True, write_behind: bool = Tru
     """
     if url == MEMORY_URL or url.startswith("memory:"):
         return memory_persistence()
-    from whisk.store.sql.migrate import ensure_sqlite_dir
-    from whisk.store.sql.migrate import migrate as run_migrations
     from whisk.store.sql.store import SqlStore
 
-    ensure_sqlite_dir(url)
-    if migrate:
+    if migrate:  # only then: the migration module imports Alembic (~10 MB of RSS)
+        from whisk.store.sql.migrate import ensure_sqlite_dir
+        from whisk.store.sql.migrate import migrate as run_migrations
+
+        ensure_sqlite_dir(url)
         await run_migrations(url)
     return sql_persistence(SqlStore(url), write_behind=write_behind)
 
