@@ -68,11 +68,12 @@ async def target(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         async def cleanup() -> None:
             await drop_database(server, name)
 
-    store: Store = await open_store(url)
+    persistence = await open_store(url)
+    store: Store = persistence.store
     settings = load_settings({"HOME": str(tmp_path), "WHISK_DB_URL": url}).with_changes(
         max_request_bytes=MAX_REQUEST_BYTES, identity_cache_seconds=0.0
     )
-    ctl = Controller(settings=settings, store=store, manifest=settings.load_manifest())
+    ctl = Controller(settings=settings, persistence=persistence, manifest=settings.load_manifest())
     client = TestClient(TestServer(build_app(ctl)))
     await client.start_server()
     key = await create_identity(store, "guest", "guest")
@@ -80,7 +81,7 @@ async def target(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         yield Target(client, Caller(client, "guest", str(key)), request.param)
     finally:
         await client.close()
-        await store.close()
+        await persistence.close()
         if cleanup is not None:
             await cleanup()
         shutil.rmtree(tmp_path, ignore_errors=True)

@@ -7,10 +7,17 @@ controller the cache is therefore exact; with several, another controller's writ
 within ``ttl_seconds`` (an update made from a stale read fails with 409, as optimistic
 concurrency should), unless ``cache_sync`` tells them at once over the bus. Everything else is
 passed through.
+
+Concurrent misses of one key share one read (single flight): when a popular entry expires
+under load, the requests that miss it together wait for one database read instead of each
+issuing its own (py-spy on the distributed controller at ~90 invokes/s: those reads and the
+connections they opened past the pool were ~20 % of samples). A read that a write (or
+``forget``) overtook is handed to its waiters but not cached.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -40,6 +47,8 @@ class CachingStore:
         self._max = max_entries
         self._clock = clock
         self._entries: OrderedDict[EntityKey, tuple[float, StoredEntity]] = OrderedDict()
+        # reads in flight, one per key; a write drops its key here too (see ``_fetch``)
+        self._flights: dict[EntityKey, asyncio.Task[StoredEntity | None]] = {}
         # told about every key written through this store (other controllers are told, too)
         self.on_write: Callable[[list[EntityKey]], None] | None = None
 
@@ -55,7 +64,24 @@ class CachingStore:
         hit = self._entries.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
-        stored = await self._store.get(key)
+        flight = self._flights.get(key)
+        if flight is None:
+            flight = asyncio.ensure_future(self._fetch(key, now))
+            flight.add_done_callback(_retrieve)
+            self._flights[key] = flight
+        # shielded: a caller that gives up does not cancel the others' read
+        return await asyncio.shield(flight)
+
+    async def _fetch(self, key: EntityKey, now: float) -> StoredEntity | None:
+        this = asyncio.current_task()
+        try:
+            stored = await self._store.get(key)
+        finally:
+            current = self._flights.get(key) is this
+            if current:
+                del self._flights[key]
+        if not current:  # a write overtook this read: hand it out, do not remember it
+            return stored
         if stored is None:
             self._entries.pop(key, None)
         elif self._ttl > 0:
@@ -68,10 +94,12 @@ class CachingStore:
     def forget(self, key: EntityKey) -> None:
         """Drop one key (another controller changed it)."""
         self._entries.pop(key, None)
+        self._flights.pop(key, None)
 
     def _forget(self, writes: Sequence[Write]) -> None:
         for write in writes:
             self._entries.pop(write.key, None)
+            self._flights.pop(write.key, None)
 
     def _written(self, writes: Sequence[Write]) -> None:
         self._forget(writes)
@@ -108,3 +136,9 @@ class CachingStore:
         self, started_before_ms: int, limit: int
     ) -> list[ActivationRecord]:
         return await self._store.list_stale_pending(started_before_ms, limit)
+
+
+def _retrieve(flight: asyncio.Task[Any]) -> None:
+    """Mark a failed read's exception as seen (its callers may all have gone)."""
+    if not flight.cancelled():
+        flight.exception()
