@@ -3,8 +3,9 @@
 SQLite under the state directory, the controller on ``--port``; a ``guest`` namespace with a
 fresh key on first start, written to ``DIR/.wskprops`` and, when none exists, to
 ``~/.wskprops``. The key is never hard-coded: a missing or stale key file gets a new key.
-Parameters are encrypted at rest with a key made on first start in ``DIR/parameter.key``
-(``standalone/parameter_key.py``) unless ``WHISK_PARAMETER_KEY`` is set.
+Parameters are stored as given, as in OpenWhisk, unless encryption is asked for
+(``--encrypt-parameters``, ``WHISK_PARAMETER_ENCRYPTION=on`` or ``WHISK_PARAMETER_KEY``; the key
+is made once in ``DIR/parameter.key``: ``standalone/parameter_key.py``).
 
 Where the invoker runs (``--invoker``, or ``WHISK_STANDALONE_INVOKER``):
 
@@ -319,7 +320,20 @@ async def _until_invoker_ready(
     help="Run the invoker in this process (default) or in a child process, on a core of its "
     "own (env WHISK_STANDALONE_INVOKER).",
 )
-def standalone(port: int, host: str, state_dir: Path | None, invoker_mode: str | None) -> None:
+@click.option(
+    "--encrypt-parameters",
+    is_flag=True,
+    default=False,
+    help="Encrypt action and package parameters at rest with a key made once in the state "
+    "dir (env WHISK_PARAMETER_ENCRYPTION=on; off by default, as in OpenWhisk).",
+)
+def standalone(
+    port: int,
+    host: str,
+    state_dir: Path | None,
+    invoker_mode: str | None,
+    encrypt_parameters: bool,
+) -> None:
     """Run Whisk with one command: controller, store and invoker."""
     state_dir = (state_dir or Path.home() / ".whisk").expanduser().resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -327,7 +341,9 @@ def standalone(port: int, host: str, state_dir: Path | None, invoker_mode: str |
     if not environ.get("WHISK_DB_URL"):
         environ["WHISK_DB_URL"] = f"sqlite+aiosqlite:///{state_dir / 'whisk.db'}"
     environ.setdefault("WHISK_LOG_FORMAT", "console")
-    # parameters are encrypted at rest by default here, with a key kept in the state dir
+    # parameters encrypted at rest when asked for, with a key kept in the state dir
+    if encrypt_parameters:
+        environ["WHISK_PARAMETER_ENCRYPTION"] = "on"
     environ = with_parameter_key(environ, state_dir)
     settings = load_settings(environ).with_changes(port=port, host=host)
     # containers of another standalone on this host (another state dir) are not our orphans

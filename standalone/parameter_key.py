@@ -1,8 +1,11 @@
-"""Standalone's parameter key: made on first start and kept in the state directory, so action
-and package parameters are encrypted at rest by default there (``whisk.entities.encryption``).
+"""Standalone's parameter key, kept in the state directory (``whisk.entities.encryption``).
 
-``WHISK_PARAMETER_KEY``, when set, wins and nothing is written. The file holds the base64 of a
-32-byte key (``aes-256``), readable by its owner only. Losing it makes the encrypted parameters
+As in OpenWhisk, parameters are stored as given unless encryption is asked for: a GET then
+shows the values a user set, as ``wsk`` and the npm client expect. ``whisk standalone
+--encrypt-parameters`` (or ``WHISK_PARAMETER_ENCRYPTION=on``) makes a key on first start and
+keeps it; once the key file exists it is always used, so values encrypted before stay
+readable. ``WHISK_PARAMETER_KEY``, when set, wins and nothing is written. The file holds
+the base64 of a 32-byte key (``aes-256``), readable by its owner only. Losing it makes the encrypted parameters
 unreadable (their actions fail with a clear error until they are updated with new values).
 """
 
@@ -15,6 +18,7 @@ from pathlib import Path
 from whisk.entities.encryption import KEY_VARIABLE, Cipher
 
 KEY_FILE = "parameter.key"
+ENCRYPTION_VARIABLE = "WHISK_PARAMETER_ENCRYPTION"
 
 
 def ensure_parameter_key(state_dir: Path) -> str:
@@ -32,7 +36,11 @@ def ensure_parameter_key(state_dir: Path) -> str:
 
 
 def with_parameter_key(environ: Mapping[str, str], state_dir: Path) -> dict[str, str]:
-    """``environ`` with ``WHISK_PARAMETER_KEY`` set: the caller's, else the state dir's."""
+    """``environ`` with ``WHISK_PARAMETER_KEY`` set: the caller's, else the state dir's when
+    encryption is asked for or its key file exists; else ``environ`` as it is (no encryption)."""
     if environ.get(KEY_VARIABLE, "").strip():
+        return dict(environ)
+    wanted = environ.get(ENCRYPTION_VARIABLE, "").strip().lower() in ("on", "true", "1")
+    if not wanted and not (state_dir / KEY_FILE).exists():
         return dict(environ)
     return {**environ, KEY_VARIABLE: ensure_parameter_key(state_dir)}

@@ -39,9 +39,16 @@ CRASHING = "def main(args):\n    raise ValueError('boom')\n"
 
 def build_stack(request: pytest.FixtureRequest, kind: str, home: Any, **kw: Any) -> Stack:
     if kind == "standalone":
-        return start_standalone(home, FAST_FAILURE_ENV)
+        return start_standalone(home, {**FAST_FAILURE_ENV, **kw.get("extra_env", {})})
     if kind == "standalone-process":  # its invoker in a child process, over the local bus
-        return start_standalone(home, {**FAST_FAILURE_ENV, "WHISK_STANDALONE_INVOKER": "process"})
+        return start_standalone(
+            home,
+            {
+                **FAST_FAILURE_ENV,
+                "WHISK_STANDALONE_INVOKER": "process",
+                **kw.get("extra_env", {}),
+            },
+        )
     kafka = request.getfixturevalue("kafka_bootstrap")
     pg = request.getfixturevalue("postgres_url")
     extra_env = {**FAST_FAILURE_ENV, **kw.pop("extra_env", {})}

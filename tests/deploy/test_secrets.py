@@ -48,9 +48,13 @@ DIGESTS = (
 def stack(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
-    """The deploy suite's stacks, the distributed one with a parameter key."""
-    extra = {"extra_env": {"WHISK_PARAMETER_KEY": PARAMETER_KEY}}
-    kw: dict[str, Any] = extra if request.param == "distributed" else {}
+    """The deploy suite's stacks with parameters encrypted: the distributed one given a key,
+    standalone asked to make its own."""
+    kw: dict[str, Any] = (
+        {"extra_env": {"WHISK_PARAMETER_KEY": PARAMETER_KEY}}
+        if request.param == "distributed"
+        else {"extra_env": {"WHISK_PARAMETER_ENCRYPTION": "on"}}
+    )
     running = build_stack(request, request.param, tmp_path_factory.mktemp(request.param), **kw)
     try:
         yield running

@@ -275,7 +275,11 @@ def test_settings_read_the_key_and_name_a_bad_one() -> None:
 def test_standalone_makes_its_key_once_readable_by_its_owner_only(tmp_path: Path) -> None:
     from standalone.parameter_key import KEY_FILE, ensure_parameter_key, with_parameter_key
 
+    assert "WHISK_PARAMETER_KEY" not in with_parameter_key({}, tmp_path)  # off, as OpenWhisk
+    assert not (tmp_path / KEY_FILE).exists()
+    on = with_parameter_key({"WHISK_PARAMETER_ENCRYPTION": "on"}, tmp_path)
     first = ensure_parameter_key(tmp_path)
+    assert on["WHISK_PARAMETER_KEY"] == first
     assert Cipher.from_base64(first).scheme == AES256
     assert stat.S_IMODE((tmp_path / KEY_FILE).stat().st_mode) == 0o600
     assert ensure_parameter_key(tmp_path) == first
