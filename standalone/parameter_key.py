@@ -5,8 +5,9 @@ shows the values a user set, as ``wsk`` and the npm client expect. ``whisk stand
 --encrypt-parameters`` (or ``WHISK_PARAMETER_ENCRYPTION=on``) makes a key on first start and
 keeps it; once the key file exists it is always used, so values encrypted before stay
 readable. ``WHISK_PARAMETER_KEY``, when set, wins and nothing is written. The file holds
-the base64 of a 32-byte key (``aes-256``), readable by its owner only. Losing it makes the encrypted parameters
-unreadable (their actions fail with a clear error until they are updated with new values).
+the base64 of a 32-byte key (``aes-256``), readable by its owner only. Losing it makes the
+encrypted parameters unreadable (their actions fail with a clear error until they are updated
+with new values).
 """
 
 from __future__ import annotations
