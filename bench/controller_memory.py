@@ -24,8 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -129,21 +127,6 @@ async def drive(stack: Stack, pid: int, total: int, clients: int, label: str) ->
         )
 
 
-def services() -> tuple[str, str]:
-    if os.environ.get("WHISK_TEST_PG_URL") and os.environ.get("WHISK_TEST_KAFKA"):
-        return os.environ["WHISK_TEST_PG_URL"], os.environ["WHISK_TEST_KAFKA"]
-    pg = subprocess.run(
-        ["bash", str(ROOT / "scripts/postgres.sh")], capture_output=True, text=True, check=True
-    ).stdout.split()[-1]
-    kafka = subprocess.run(
-        ["bash", str(ROOT / "scripts/kafka.sh"), "start"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()[-1]
-    return pg, kafka
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mode", choices=["standalone", "distributed", "both"], default="both")
@@ -161,6 +144,8 @@ async def main() -> None:
         finally:
             await asyncio.to_thread(stack.stop)
     if args.mode in ("distributed", "both"):
+        from rest_invoke import services  # the running services, or the project's scripts'
+
         pg, kafka = services()
         home = Path(tempfile.mkdtemp(prefix="bench-mem-kd-"))
         stack = await asyncio.to_thread(

@@ -150,10 +150,9 @@ async def end_to_end(rounds: int, requests: int, control: bool = False) -> None:
     (A B, B A, ...) so that the load of a shared machine falls on both alike. ``control``: an
     A/A run, both recording, to show the spread the pairing leaves."""
     sys.path.insert(0, str(ROOT / "bench"))
-    import base64
 
     import aiohttp
-    from rest_invoke import ECHO, LIMITS, floor_http_figures, loadavg, pct, timed_calls
+    from rest_invoke import deployed_echo, floor_http_figures, loadavg, pct, timed_calls
 
     from tests.harness import start_standalone
 
@@ -171,20 +170,7 @@ async def end_to_end(rounds: int, requests: int, control: bool = False) -> None:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64)) as s:
             targets = {}
             for setting, stack in stacks.items():
-                key = stack.new_namespace(**LIMITS)
-                headers = {
-                    "Authorization": "Basic " + base64.b64encode(key.encode()).decode(),
-                    "Content-Type": "application/json",
-                }
-                base = f"{stack.apihost}/api/v1/namespaces/_"
-                async with s.put(
-                    f"{base}/actions/echo",
-                    headers=headers,
-                    json={"exec": {"kind": "python:3.11", "code": ECHO}},
-                ) as resp:
-                    assert resp.status == 200, await resp.text()
-                url = f"{base}/actions/echo?blocking=true"
-                await timed_calls(s, "POST", url, b'{"a":1}', 200, 4, headers)  # warm
+                url, headers = await deployed_echo(s, stack)
                 targets[setting] = (url, headers)
             for block in range(blocks):
                 order = ("on", "off") if block % 2 == 0 else ("off", "on")

@@ -230,6 +230,28 @@ def loadavg() -> str:
         return f.read().split()[0]
 
 
+async def deployed_echo(
+    session: aiohttp.ClientSession, stack: Stack
+) -> tuple[str, dict[str, str]]:
+    """The echo action in a fresh namespace of ``stack``, warmed: its blocking-invoke URL and
+    the headers to call it with."""
+    key = stack.new_namespace(**LIMITS)
+    headers = {
+        "Authorization": "Basic " + base64.b64encode(key.encode()).decode(),
+        "Content-Type": "application/json",
+    }
+    base = f"{stack.apihost}/api/v1/namespaces/_"
+    async with session.put(
+        f"{base}/actions/echo",
+        headers=headers,
+        json={"exec": {"kind": "python:3.11", "code": ECHO}},
+    ) as resp:
+        assert resp.status == 200, await resp.text()
+    url = f"{base}/actions/echo?blocking=true"
+    await timed_calls(session, "POST", url, b'{"a":1}', 200, 4, headers)  # warm
+    return url, headers
+
+
 def services() -> tuple[str, str]:
     """PostgreSQL and Kafka: the running ones named by WHISK_TEST_PG_URL / WHISK_TEST_KAFKA, or
     the project's scripts' (started if need be)."""
@@ -330,20 +352,7 @@ async def paired(args: argparse.Namespace, quiet: dict[str, str]) -> None:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64)) as s:
             targets = {}
             for variant, stack in stacks.items():
-                key = stack.new_namespace(**LIMITS)
-                headers = {
-                    "Authorization": "Basic " + base64.b64encode(key.encode()).decode(),
-                    "Content-Type": "application/json",
-                }
-                base = f"{stack.apihost}/api/v1/namespaces/_"
-                async with s.put(
-                    f"{base}/actions/echo",
-                    headers=headers,
-                    json={"exec": {"kind": "python:3.11", "code": ECHO}},
-                ) as resp:
-                    assert resp.status == 200, await resp.text()
-                url = f"{base}/actions/echo?blocking=true"
-                await timed_calls(s, "POST", url, b'{"a":1}', 200, 4, headers)  # warm
+                url, headers = await deployed_echo(s, stack)
                 targets[variant] = (url, headers)
             for block in range(blocks):
                 order = variants if block % 2 == 0 else variants[::-1]
