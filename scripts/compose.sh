@@ -26,8 +26,9 @@
 #   WHISK_SOCKET_DIR      host directory of the action containers' sockets, mounted at the same
 #                         path in the invokers (default /tmp/whisk-compose/sockets)
 #   COMPOSE_PROJECT_NAME  default whisk
-#   WHISK_PARAMETER_KEY   base64 key encrypting parameters at rest (default: made once in
-#                         .cache/compose.parameter.key)
+#   WHISK_PARAMETER_KEY   base64 key encrypting parameters at rest (default: none, parameters
+#                         stored as given, as OpenWhisk's default)
+#   WHISK_PARAMETER_ENCRYPTION=on  encrypt with a key made once in .cache/compose.parameter.key
 #   WHISK_BUILD_CA_BUNDLE CA bundle pip trusts during the build (default: PIP_CERT, else the
 #                         system bundle); needed when PyPI is reached through a TLS proxy
 #   WHISK_SMOKE_REQUIRE_INVOKE=1  `smoke` fails (instead of warning) when invocation answers 503
@@ -45,9 +46,9 @@ api="http://127.0.0.1:${WHISK_COMPOSE_PORT}"
 export WHISK_SOCKET_DIR="${WHISK_SOCKET_DIR:-/tmp/whisk-compose/sockets}"
 wskprops="${WHISK_COMPOSE_WSKPROPS:-${root}/.cache/compose.wskprops}"
 ping_wait="${WHISK_COMPOSE_WAIT:-240}"
-# Parameters encrypted at rest: one key for the controller and the invokers, made once and
-# kept beside the credentials (owner-readable only); a WHISK_PARAMETER_KEY given wins.
-if [[ -z "${WHISK_PARAMETER_KEY:-}" ]]; then
+# Parameters encrypted at rest when asked for: one key for the controller and the invokers, made
+# once and kept beside the credentials (owner-readable only); a WHISK_PARAMETER_KEY given wins.
+if [[ -z "${WHISK_PARAMETER_KEY:-}" && "${WHISK_PARAMETER_ENCRYPTION:-}" == "on" ]]; then
     keyfile="${root}/.cache/compose.parameter.key"
     if [[ ! -s "${keyfile}" ]]; then
         mkdir -p "$(dirname "${keyfile}")"
@@ -55,7 +56,7 @@ if [[ -z "${WHISK_PARAMETER_KEY:-}" ]]; then
     fi
     WHISK_PARAMETER_KEY="$(cat "${keyfile}")"
 fi
-export WHISK_PARAMETER_KEY
+export WHISK_PARAMETER_KEY="${WHISK_PARAMETER_KEY:-}"
 compose=()
 
 say() { echo "[compose] $*" >&2; }
