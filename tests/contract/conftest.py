@@ -95,7 +95,7 @@ class RunningProxy:
     async def logs_after(self, activations: int) -> tuple[str, str]:
         """(stdout, stderr) once both streams hold ``activations`` sentinels."""
         stdout, stderr = await self.read_logs()
-        for _ in range(200):
+        for _ in range(600):  # up to 30 s: 1 MB of logs through a loaded machine's engine
             if min(stdout.count(SENTINEL), stderr.count(SENTINEL)) >= activations:
                 break
             await asyncio.sleep(0.05)
