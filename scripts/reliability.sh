@@ -8,11 +8,4 @@
 # Extra arguments go to pytest.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-bash scripts/setup.sh
-if [[ "${WHISK_SKIP_PROVISION:-}" != "1" ]]; then
-    bash scripts/provision.sh
-fi
-# shellcheck disable=SC1091
-[[ -f .cache/services.env ]] && source .cache/services.env
-exec .venv/bin/pytest -q -p no:cacheprovider -m reliability "$@"
+exec bash "$ROOT/scripts/test.sh" -m reliability "$@"

@@ -51,7 +51,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -276,6 +276,37 @@ async def test_controller_restarted_with_callers_waiting(
         assert load.ledger.blocking_answers[202] > 0, load.ledger.blocking_answers
 
 
+async def service_outage(
+    fault: str,
+    stack: Stack,
+    session: aiohttp.ClientSession,
+    service: Callable[[str], object],
+    *,
+    recovery_wait_s: float,
+    recovery_bound_s: float,
+) -> tuple[Counter[str], Counter[str]]:
+    """Load through ``service("stop")``, ``OUTAGE_S`` of outage and ``service("start")``; the
+    row for ``fault`` concluded (``conclude``'s answer)."""
+    c = await clients(stack, session)
+    load = Load(c.load, NAMES)
+    await warm(c, load)
+    load.start()
+    await asyncio.sleep(2.5)
+    fault_at = time.time()
+    await asyncio.to_thread(service, "stop")
+    await asyncio.sleep(OUTAGE_S)
+    await asyncio.to_thread(service, "start")
+    cleared_at = time.time()
+    recovered = await c.recovery_s(cleared_at, recovery_wait_s)
+    await asyncio.sleep(2)
+    await load.stop()
+    return await conclude(
+        fault, stack, c, load,
+        fault_at=fault_at, cleared_at=cleared_at, recovered_s=recovered,
+        recovery_bound_s=recovery_bound_s,
+    )  # fmt: skip
+
+
 # -- 3. Kafka stopped and restarted under load ----------------------------------------------
 
 
@@ -303,23 +334,9 @@ async def test_kafka_stopped_and_restarted_under_load(
     kafka_stack: tuple[Stack, PrivateKafka], session: aiohttp.ClientSession
 ) -> None:
     stack, broker = kafka_stack
-    c = await clients(stack, session)
-    load = Load(c.load, NAMES)
-    await warm(c, load)
-    load.start()
-    await asyncio.sleep(2.5)
-    fault_at = time.time()
-    await asyncio.to_thread(broker.run, "stop")
-    await asyncio.sleep(OUTAGE_S)
-    await asyncio.to_thread(broker.run, "start")
-    cleared_at = time.time()
-    recovered = await c.recovery_s(cleared_at, 90)
-    await asyncio.sleep(2)
-    await load.stop()
-    _, refused = await conclude(
-        "Kafka stopped", stack, c, load,
-        fault_at=fault_at, cleared_at=cleared_at, recovered_s=recovered, recovery_bound_s=60,
-    )  # fmt: skip
+    _, refused = await service_outage(
+        "Kafka stopped", stack, session, broker.run, recovery_wait_s=90, recovery_bound_s=60
+    )
     assert any(r.startswith("503 ") for r in refused), refused  # the outage was felt
 
 
@@ -353,23 +370,9 @@ async def test_postgres_stopped_and_restarted_under_load(
     postgres_stack: tuple[Stack, PrivatePostgres], session: aiohttp.ClientSession
 ) -> None:
     stack, server = postgres_stack
-    c = await clients(stack, session)
-    load = Load(c.load, NAMES)
-    await warm(c, load)
-    load.start()
-    await asyncio.sleep(2.5)
-    fault_at = time.time()
-    await asyncio.to_thread(server.run, "stop")
-    await asyncio.sleep(OUTAGE_S)
-    await asyncio.to_thread(server.run, "start")
-    cleared_at = time.time()
-    recovered = await c.recovery_s(cleared_at, 60)
-    await asyncio.sleep(2)
-    await load.stop()
-    await conclude(
-        "PostgreSQL stopped", stack, c, load,
-        fault_at=fault_at, cleared_at=cleared_at, recovered_s=recovered, recovery_bound_s=30,
-    )  # fmt: skip
+    await service_outage(
+        "PostgreSQL stopped", stack, session, server.run, recovery_wait_s=60, recovery_bound_s=30
+    )
 
 
 # -- 5. the invoker's disk full -------------------------------------------------------------
